@@ -101,8 +101,8 @@ public final class TopicTree<T> {
     }
 
     /**
-     * Calls {@code action} once per entry whose filter matches {@code topic}; an entry
-     * registered under two matching filters is seen twice. The order is unspecified. The action
+     * Calls {@code action} with the value of each entry whose filter matches {@code topic}, so a
+     * value added under two filters that both match is passed twice. The order is unspecified. The action
      * may add or remove entries; whether the ongoing walk sees those changes is unspecified.
      */
     public void forEachMatch(String topic, Consumer<? super T> action) {
