@@ -1,0 +1,189 @@
+package dev.mote.mqtt;
+
+import dev.mote.mqtt.internal.client.ClientCore;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * An MQTT 3.1.1 client connection. Every method is a plain blocking call, safe to use from any
+ * number of threads at once; on virtual threads, blocking costs almost nothing.
+ *
+ * <pre>{@code
+ * try (MqttClient client = MqttClient.connect(MqttOptions.builder("mqtt://localhost:1883").build())) {
+ *     try (Subscription sub = client.subscribe("sensors/+/temperature", Qos.AT_LEAST_ONCE)) {
+ *         client.publish("sensors/kitchen/temperature", "21.5", Qos.AT_LEAST_ONCE);
+ *         Message m = sub.receive();
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Each call chooses how long it waits with {@link Wait}; the short overloads wait for the
+ * acknowledgement ({@link Wait#ACK}). Invalid arguments (a wildcard in a topic name, a payload over
+ * the limit, a QoS out of range) are rejected at once with {@link IllegalArgumentException};
+ * calls after {@link #close()} throw {@link ClientClosedException}.
+ *
+ * <p>If the connection breaks (I/O error, keep-alive timeout, or a broker that breaks the
+ * protocol), the client closes: pending deliveries fail with an exception that says what
+ * happened, and later calls throw {@link ClientClosedException} with it as the cause.
+ */
+public final class MqttClient implements AutoCloseable {
+    private final ClientCore core;
+
+    private MqttClient(ClientCore core) {
+        this.core = core;
+    }
+
+    /**
+     * Connects and waits for the broker's CONNACK, at most the connect timeout.
+     *
+     * @throws ConnectionRefusedException (a subclass per return code) if the broker refused
+     * @throws MqttTimeoutException       if no CONNACK came in time
+     * @throws MqttException              if the broker could not be reached
+     */
+    public static MqttClient connect(MqttOptions options) {
+        ClientCore core = new ClientCore(options);
+        core.connect();
+        return new MqttClient(core);
+    }
+
+    /** Connects to a broker URL with default options, e.g. {@code mqtt://localhost:1883}. */
+    public static MqttClient connect(String serverUri) {
+        return connect(MqttOptions.builder(serverUri).build());
+    }
+
+    /** The options this client was made with. */
+    public MqttOptions options() {
+        return core.options();
+    }
+
+    /** The client id sent in CONNECT. */
+    public String clientId() {
+        return core.options().clientId();
+    }
+
+    /** True while connected (after CONNACK, until close or a broken connection). */
+    public boolean isConnected() {
+        return core.isConnected();
+    }
+
+    /** The Session Present flag of the last CONNACK: true if the broker resumed a stored session. */
+    public boolean sessionPresent() {
+        return core.sessionPresent();
+    }
+
+    // ---------------------------------------------------------------- publish
+
+    /**
+     * Publishes a message.
+     *
+     * @param topic   a topic name (no wildcards)
+     * @param payload the bytes; the client keeps a reference until the message is acknowledged,
+     *                so do not change the array afterwards
+     * @param qos     the quality of service
+     * @param retain  whether the broker keeps it as the topic's retained message (an empty
+     *                retained payload clears it)
+     * @param wait    how long to block: {@link Wait#NONE} returns once queued (only a full
+     *                in-flight window makes it wait, at most the acknowledgement timeout),
+     *                {@link Wait#SENT} once written, {@link Wait#ACK} once acknowledged
+     * @return the delivery, which can be awaited later
+     * @throws MqttException if the wait ended in failure or timed out
+     */
+    public Delivery publish(String topic, byte[] payload, Qos qos, boolean retain, Wait wait) {
+        return core.publish(topic, payload, qos, retain, wait);
+    }
+
+    /** Publishes without retain and waits for the acknowledgement (for QoS 0, until written). */
+    public Delivery publish(String topic, byte[] payload, Qos qos) {
+        return core.publish(topic, payload, qos, false, Wait.ACK);
+    }
+
+    /** Publishes a UTF-8 text payload without retain, waiting for the acknowledgement. */
+    public Delivery publish(String topic, String payload, Qos qos) {
+        return core.publish(topic, payload.getBytes(StandardCharsets.UTF_8), qos, false, Wait.ACK);
+    }
+
+    /** Publishes a UTF-8 text payload with the given retain flag and wait. */
+    public Delivery publish(String topic, String payload, Qos qos, boolean retain, Wait wait) {
+        return core.publish(topic, payload.getBytes(StandardCharsets.UTF_8), qos, retain, wait);
+    }
+
+    /** Publishes a UTF-8 text payload at QoS 0, waiting until it is written. */
+    public Delivery publish(String topic, String payload) {
+        return publish(topic, payload, Qos.AT_MOST_ONCE);
+    }
+
+    // ---------------------------------------------------------------- subscribe
+
+    /**
+     * Subscribes to one filter and returns a blocking source of its messages; waits for SUBACK.
+     *
+     * @throws SubscriptionRefusedException if the broker refused the filter
+     */
+    public Subscription subscribe(String filter, Qos qos) {
+        return core.subscribe(List.of(TopicFilter.of(filter, qos)), null, Wait.ACK);
+    }
+
+    /**
+     * Subscribes to one filter, handing its messages to {@code handler} on a virtual thread of
+     * the subscription's own; waits for SUBACK.
+     *
+     * @throws SubscriptionRefusedException if the broker refused the filter
+     */
+    public Subscription subscribe(String filter, Qos qos, MessageHandler handler) {
+        java.util.Objects.requireNonNull(handler, "handler");
+        return core.subscribe(List.of(TopicFilter.of(filter, qos)), handler, Wait.ACK);
+    }
+
+    /**
+     * Subscribes to several filters in one SUBSCRIBE.
+     *
+     * @param filters the filters with their requested QoS
+     * @param handler receives the messages, or null to use the subscription's receive methods
+     * @param wait    {@link Wait#ACK} waits for SUBACK and throws
+     *                {@link SubscriptionRefusedException} if any filter was refused;
+     *                {@link Wait#SENT} and {@link Wait#NONE} return earlier, and
+     *                {@link Subscription#grantedQos()} tells the outcome later
+     */
+    public Subscription subscribe(List<TopicFilter> filters, MessageHandler handler, Wait wait) {
+        return core.subscribe(filters, handler, wait);
+    }
+
+    /**
+     * Unsubscribes filters at the broker and from every subscription of this client that has
+     * them, waiting for UNSUBACK. A subscription left with no filter ends.
+     */
+    public void unsubscribe(String... filters) {
+        core.unsubscribe(Arrays.asList(filters), Wait.ACK);
+    }
+
+    /** Unsubscribes like {@link #unsubscribe(String...)}, waiting as asked. */
+    public void unsubscribe(List<String> filters, Wait wait) {
+        core.unsubscribe(filters, wait);
+    }
+
+    // ---------------------------------------------------------------- ping and close
+
+    /** Sends PINGREQ, waits for PINGRESP, and returns the round-trip time. */
+    public Duration ping() {
+        return core.ping();
+    }
+
+    /**
+     * Closes the client: waits (at most the close timeout) until in-flight publishes are
+     * acknowledged, sends DISCONNECT (so the broker discards the will), closes the connection,
+     * fails whatever is still pending with {@link ClientClosedException}, and lets handlers
+     * finish the messages already buffered. Idempotent.
+     */
+    @Override
+    public void close() {
+        core.close();
+    }
+
+    @Override
+    public String toString() {
+        return "MqttClient[" + core.describeServer() + ", clientId=" + clientId()
+                + (isConnected() ? ", connected" : "") + "]";
+    }
+}

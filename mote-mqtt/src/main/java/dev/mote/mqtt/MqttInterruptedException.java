@@ -1,0 +1,11 @@
+package dev.mote.mqtt;
+
+/**
+ * The calling thread was interrupted while it waited. The thread's interrupt flag is set again
+ * before this is thrown, so code further up still sees the interruption.
+ */
+public final class MqttInterruptedException extends MqttException {
+    public MqttInterruptedException(String message, InterruptedException cause) {
+        super(message, cause);
+    }
+}

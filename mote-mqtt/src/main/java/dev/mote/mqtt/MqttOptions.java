@@ -1,0 +1,400 @@
+package dev.mote.mqtt;
+
+import dev.mote.mqtt.internal.topic.Topics;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything needed to connect: where, as whom, and how the client behaves. Immutable; made with
+ * {@link #builder(String)}.
+ *
+ * <pre>{@code
+ * MqttOptions options = MqttOptions.builder("mqtt://broker.example:1883")
+ *         .clientId("sensor-17")
+ *         .cleanSession(false)
+ *         .keepAlive(Duration.ofSeconds(30))
+ *         .build();
+ * }</pre>
+ */
+public final class MqttOptions {
+
+    /** The largest packet MQTT 3.1.1 can express: 1 type byte, 4 length bytes, 268,435,455 body bytes. */
+    public static final int PROTOCOL_MAX_PACKET_SIZE = 1 + 4 + 268_435_455;
+
+    private final String serverUri;
+    private final String host;
+    private final int port;
+    private final String clientId;
+    private final String username;
+    private final byte[] password;
+    private final Will will;
+    private final boolean cleanSession;
+    private final Duration keepAlive;
+    private final Duration pingTimeout;
+    private final Duration connectTimeout;
+    private final Duration ackTimeout;
+    private final Duration closeTimeout;
+    private final int inFlightWindow;
+    private final int maxQueuedQos0;
+    private final int maxIncomingPacketSize;
+    private final int maxOutgoingPacketSize;
+    private final int subscriptionBuffer;
+    private final MessageHandler defaultHandler;
+
+    private MqttOptions(Builder b) {
+        this.serverUri = b.serverUri;
+        this.host = b.host;
+        this.port = b.port;
+        this.clientId = b.clientId != null ? b.clientId : randomClientId();
+        this.username = b.username;
+        this.password = b.password;
+        this.will = b.will;
+        this.cleanSession = b.cleanSession;
+        this.keepAlive = b.keepAlive;
+        this.pingTimeout = b.pingTimeout != null ? b.pingTimeout
+                : keepAlive.isZero() ? Duration.ofSeconds(30) : keepAlive.dividedBy(2);
+        this.connectTimeout = b.connectTimeout;
+        this.ackTimeout = b.ackTimeout;
+        this.closeTimeout = b.closeTimeout;
+        this.inFlightWindow = b.inFlightWindow;
+        this.maxQueuedQos0 = b.maxQueuedQos0;
+        this.maxIncomingPacketSize = b.maxIncomingPacketSize;
+        this.maxOutgoingPacketSize = b.maxOutgoingPacketSize;
+        this.subscriptionBuffer = b.subscriptionBuffer;
+        this.defaultHandler = b.defaultHandler;
+    }
+
+    /**
+     * Starts options for a broker URL: {@code mqtt://host[:port]} (default port 1883;
+     * {@code tcp://} is accepted as a synonym). User info in the URL
+     * ({@code mqtt://user:password@host}) sets the credentials.
+     */
+    public static Builder builder(String serverUri) {
+        return new Builder(serverUri);
+    }
+
+    /** The broker URL as given. */
+    public String serverUri() {
+        return serverUri;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The client id sent in CONNECT (generated if none was set; may be empty with a clean session). */
+    public String clientId() {
+        return clientId;
+    }
+
+    /** The user name, or null. */
+    public String username() {
+        return username;
+    }
+
+    /** A copy of the password, or null. */
+    public byte[] password() {
+        return password == null ? null : password.clone();
+    }
+
+    /** The will, or null. */
+    public Will will() {
+        return will;
+    }
+
+    public boolean cleanSession() {
+        return cleanSession;
+    }
+
+    /** The keep-alive interval; zero turns keep-alive off. */
+    public Duration keepAlive() {
+        return keepAlive;
+    }
+
+    /** How long a keep-alive PINGREQ may go unanswered before the connection counts as dead. */
+    public Duration pingTimeout() {
+        return pingTimeout;
+    }
+
+    /** Limit on connecting: TCP connection plus CONNECT/CONNACK. */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** Limit on {@link Wait#ACK} and on the {@code await} methods without a timeout. */
+    public Duration ackTimeout() {
+        return ackTimeout;
+    }
+
+    /** How long {@link MqttClient#close()} waits for in-flight publishes and handlers to finish. */
+    public Duration closeTimeout() {
+        return closeTimeout;
+    }
+
+    /** The most QoS 1 and 2 publishes unacknowledged at once; a publish beyond it waits. */
+    public int inFlightWindow() {
+        return inFlightWindow;
+    }
+
+    /** The most QoS 0 publishes queued and not yet written; a publish beyond it waits. */
+    public int maxQueuedQos0() {
+        return maxQueuedQos0;
+    }
+
+    /** The largest packet accepted from the broker, in bytes; a larger one closes the connection. */
+    public int maxIncomingPacketSize() {
+        return maxIncomingPacketSize;
+    }
+
+    /** The largest packet this client sends; a larger publish is refused at the call. */
+    public int maxOutgoingPacketSize() {
+        return maxOutgoingPacketSize;
+    }
+
+    /** Messages buffered per subscription before the client stops reading (back-pressure). */
+    public int subscriptionBuffer() {
+        return subscriptionBuffer;
+    }
+
+    /** Receives messages that match no subscription, or null (they are then acknowledged and dropped). */
+    public MessageHandler defaultHandler() {
+        return defaultHandler;
+    }
+
+    /** Never shows the password. */
+    @Override
+    public String toString() {
+        return "MqttOptions[" + serverUri + ", clientId=" + clientId
+                + (username != null ? ", username=" + username : "")
+                + (password != null ? ", password=<hidden>" : "")
+                + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
+                + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "") + "]";
+    }
+
+    private static final char[] ID_CHARS =
+            "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".toCharArray();
+
+    /** 23 characters of [0-9a-zA-Z], which every broker must accept ([MQTT-3.1.3-5]). */
+    private static String randomClientId() {
+        SecureRandom r = new SecureRandom();
+        char[] id = new char[23];
+        "mote-".getChars(0, 5, id, 0);
+        for (int i = 5; i < id.length; i++) {
+            id[i] = ID_CHARS[r.nextInt(ID_CHARS.length)];
+        }
+        return new String(id);
+    }
+
+    /** Builds {@link MqttOptions}; every setter checks its argument at once. */
+    public static final class Builder {
+        private final String serverUri;
+        private final String host;
+        private final int port;
+        private String clientId;
+        private String username;
+        private byte[] password;
+        private Will will;
+        private boolean cleanSession = true;
+        private Duration keepAlive = Duration.ofSeconds(60);
+        private Duration pingTimeout;
+        private Duration connectTimeout = Duration.ofSeconds(10);
+        private Duration ackTimeout = Duration.ofSeconds(60);
+        private Duration closeTimeout = Duration.ofSeconds(5);
+        private int inFlightWindow = 1000;
+        private int maxQueuedQos0 = 10_000;
+        private int maxIncomingPacketSize = 16 * 1024 * 1024;
+        private int maxOutgoingPacketSize = PROTOCOL_MAX_PACKET_SIZE;
+        private int subscriptionBuffer = 10_000;
+        private MessageHandler defaultHandler;
+
+        private Builder(String serverUri) {
+            Objects.requireNonNull(serverUri, "serverUri");
+            URI uri;
+            try {
+                uri = new URI(serverUri);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("not a valid broker URL: " + serverUri + " (" + e.getReason() + ")");
+            }
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+            int defaultPort = switch (scheme) {
+                case "mqtt", "tcp" -> 1883;
+                case "mqtts", "ssl", "tls", "ws", "wss" -> throw new IllegalArgumentException(
+                        "the " + scheme + ":// transport is not available in this version of Mote; use mqtt://");
+                default -> throw new IllegalArgumentException("unsupported broker URL scheme in " + serverUri
+                        + "; expected mqtt://host[:port]");
+            };
+            if (uri.getHost() == null || uri.getHost().isEmpty()) {
+                throw new IllegalArgumentException("broker URL has no host: " + serverUri);
+            }
+            this.serverUri = serverUri;
+            this.host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
+            this.port = uri.getPort() == -1 ? defaultPort : uri.getPort();
+            if (uri.getRawUserInfo() != null) {
+                String info = uri.getUserInfo();
+                int colon = info.indexOf(':');
+                if (colon < 0) {
+                    credentials(info, (byte[]) null);
+                } else {
+                    credentials(info.substring(0, colon), info.substring(colon + 1).getBytes(StandardCharsets.UTF_8));
+                }
+            }
+        }
+
+        /**
+         * The client id. Empty asks the broker to assign one, which MQTT 3.1.1 allows only with a
+         * clean session. Default: a random 23-character id.
+         */
+        public Builder clientId(String clientId) {
+            Objects.requireNonNull(clientId, "clientId");
+            checkUtf8(clientId, "client id");
+            this.clientId = clientId;
+            return this;
+        }
+
+        /** User name and password (the password may be null; there is no password without a user name in 3.1.1). */
+        public Builder credentials(String username, String password) {
+            return credentials(username, password == null ? null : password.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** User name and binary password (may be null). */
+        public Builder credentials(String username, byte[] password) {
+            Objects.requireNonNull(username, "username (MQTT 3.1.1 has no password without a user name)");
+            checkUtf8(username, "user name");
+            if (password != null && password.length > 65_535) {
+                throw new IllegalArgumentException("password is " + password.length + " bytes, MQTT 3.1.1 allows at most 65535");
+            }
+            this.username = username;
+            this.password = password == null ? null : password.clone();
+            return this;
+        }
+
+        /** The will message, or null for none. */
+        public Builder will(Will will) {
+            if (will != null) {
+                Topics.validateTopicName(will.topic());
+            }
+            this.will = will;
+            return this;
+        }
+
+        /** Clean session (default true). False resumes the broker-side session of this client id. */
+        public Builder cleanSession(boolean cleanSession) {
+            this.cleanSession = cleanSession;
+            return this;
+        }
+
+        /** Keep-alive interval, whole seconds from 0 (off) to 65535; default 60 s. */
+        public Builder keepAlive(Duration keepAlive) {
+            Objects.requireNonNull(keepAlive, "keepAlive");
+            if (keepAlive.isNegative() || keepAlive.toSeconds() > 65_535 || keepAlive.toNanosPart() != 0) {
+                throw new IllegalArgumentException("keep-alive must be whole seconds from 0 to 65535, not " + keepAlive);
+            }
+            this.keepAlive = keepAlive;
+            return this;
+        }
+
+        /** How long a keep-alive PINGREQ may go unanswered; default half the keep-alive. */
+        public Builder pingTimeout(Duration pingTimeout) {
+            this.pingTimeout = positive(pingTimeout, "pingTimeout");
+            return this;
+        }
+
+        /** Limit on TCP connect plus CONNECT/CONNACK; default 10 s. */
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = positive(connectTimeout, "connectTimeout");
+            return this;
+        }
+
+        /** Limit on {@link Wait#ACK} and on awaiting without a timeout; default 60 s. */
+        public Builder ackTimeout(Duration ackTimeout) {
+            this.ackTimeout = positive(ackTimeout, "ackTimeout");
+            return this;
+        }
+
+        /** How long close waits for in-flight publishes and handlers; default 5 s. */
+        public Builder closeTimeout(Duration closeTimeout) {
+            Objects.requireNonNull(closeTimeout, "closeTimeout");
+            if (closeTimeout.isNegative()) {
+                throw new IllegalArgumentException("closeTimeout must not be negative");
+            }
+            this.closeTimeout = closeTimeout;
+            return this;
+        }
+
+        /** The most unacknowledged QoS 1/2 publishes at once, 1..65535; default 1000. */
+        public Builder inFlightWindow(int window) {
+            this.inFlightWindow = range(window, 1, 65_535, "inFlightWindow");
+            return this;
+        }
+
+        /** The most QoS 0 publishes waiting to be written; default 10,000. */
+        public Builder maxQueuedQos0(int max) {
+            this.maxQueuedQos0 = range(max, 1, Integer.MAX_VALUE, "maxQueuedQos0");
+            return this;
+        }
+
+        /** The largest packet accepted from the broker, 2 bytes to the protocol maximum; default 16 MiB. */
+        public Builder maxIncomingPacketSize(int bytes) {
+            this.maxIncomingPacketSize = range(bytes, 2, PROTOCOL_MAX_PACKET_SIZE, "maxIncomingPacketSize");
+            return this;
+        }
+
+        /** The largest packet this client will send; default the protocol maximum. */
+        public Builder maxOutgoingPacketSize(int bytes) {
+            this.maxOutgoingPacketSize = range(bytes, 2, PROTOCOL_MAX_PACKET_SIZE, "maxOutgoingPacketSize");
+            return this;
+        }
+
+        /** Messages buffered per subscription before reading pauses; default 10,000. */
+        public Builder subscriptionBuffer(int messages) {
+            this.subscriptionBuffer = range(messages, 1, Integer.MAX_VALUE, "subscriptionBuffer");
+            return this;
+        }
+
+        /**
+         * Receives messages that match no subscription, from the first moment of the connection:
+         * set it for a persistent session, whose queued messages may arrive right after CONNACK.
+         */
+        public Builder defaultHandler(MessageHandler handler) {
+            this.defaultHandler = handler;
+            return this;
+        }
+
+        /** Checks the combination and builds. */
+        public MqttOptions build() {
+            if (!cleanSession && (clientId == null || clientId.isEmpty())) {
+                throw new IllegalArgumentException(clientId == null
+                        ? "a persistent session (cleanSession false) needs a client id that stays the same across connections; set clientId"
+                        : "an empty client id needs cleanSession true ([MQTT-3.1.3-7])");
+            }
+            return new MqttOptions(this);
+        }
+
+        private static Duration positive(Duration d, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, not " + d);
+            }
+            return d;
+        }
+
+        private static int range(int v, int min, int max, String name) {
+            if (v < min || v > max) {
+                throw new IllegalArgumentException(name + " must be from " + min + " to " + max + ", not " + v);
+            }
+            return v;
+        }
+
+        private static void checkUtf8(String s, String what) {
+            dev.mote.mqtt.internal.codec.Utf8.validate(s, what);
+        }
+    }
+}

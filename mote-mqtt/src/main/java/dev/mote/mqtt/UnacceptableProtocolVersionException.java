@@ -1,0 +1,8 @@
+package dev.mote.mqtt;
+
+/** CONNACK return code 1: the broker does not accept MQTT 3.1.1 (protocol level 4). */
+public final class UnacceptableProtocolVersionException extends ConnectionRefusedException {
+    public UnacceptableProtocolVersionException(String message) {
+        super(1, message);
+    }
+}

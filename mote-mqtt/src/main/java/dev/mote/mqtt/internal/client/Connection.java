@@ -1,0 +1,28 @@
+package dev.mote.mqtt.internal.client;
+
+import dev.mote.mqtt.internal.transport.Transport;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** One network connection's moving parts: its transport, its write queue and its threads. */
+final class Connection {
+    final Transport transport;
+    final OutboundQueue queue = new OutboundQueue();
+    final AtomicBoolean failed = new AtomicBoolean();
+    final CountDownLatch writerDone = new CountDownLatch(1);
+    final CountDownLatch readerDone = new CountDownLatch(1);
+    volatile long lastSentAt;
+    volatile long lastReceivedAt;
+    /** True while the reader waits for room in a full subscription buffer. */
+    volatile boolean readerPaused;
+    Thread reader;
+    Thread writer;
+    Thread keepAlive;
+
+    Connection(Transport transport) {
+        this.transport = transport;
+        long now = System.nanoTime();
+        this.lastSentAt = now;
+        this.lastReceivedAt = now;
+    }
+}

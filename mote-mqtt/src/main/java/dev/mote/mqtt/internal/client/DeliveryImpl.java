@@ -1,0 +1,100 @@
+package dev.mote.mqtt.internal.client;
+
+import dev.mote.mqtt.Delivery;
+import dev.mote.mqtt.MqttException;
+import dev.mote.mqtt.Qos;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The client's handle on one publish: "done" is the final outcome, "sent" the write. */
+final class DeliveryImpl extends Completion implements Delivery, SendTracker {
+    private final String topic;
+    private final Qos qos;
+    private final long ackTimeoutNanos;
+    private final Completion sent = new Completion();
+    /** Set by the client when the delivery gives its in-flight or queue permit back, so it happens once. */
+    volatile boolean permitReleased;
+
+    DeliveryImpl(String topic, Qos qos, long ackTimeoutNanos) {
+        this.topic = topic;
+        this.qos = qos;
+        this.ackTimeoutNanos = ackTimeoutNanos;
+    }
+
+    @Override
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public Qos qos() {
+        return qos;
+    }
+
+    @Override
+    public Status status() {
+        if (isDone()) {
+            return failureCause() == null ? Status.ACKNOWLEDGED : Status.FAILED;
+        }
+        return sent.isDone() ? Status.SENT : Status.QUEUED;
+    }
+
+    @Override
+    public Optional<MqttException> failure() {
+        return Optional.ofNullable(failureCause());
+    }
+
+    @Override
+    public Delivery await() {
+        awaitOrThrow(ackTimeoutNanos, describe());
+        return this;
+    }
+
+    @Override
+    public boolean await(Duration timeout) {
+        if (!awaitNanos(timeout.toNanos(), describe())) {
+            return false;
+        }
+        MqttException f = failureCause();
+        if (f != null) {
+            throw Failures.rethrow(f);
+        }
+        return true;
+    }
+
+    @Override
+    public Delivery awaitSent() {
+        if (!isDone()) {
+            sent.awaitOrThrow(ackTimeoutNanos, "the QoS " + qos.value() + " PUBLISH to " + topic + " to be written");
+        }
+        MqttException f = failureCause();
+        if (f != null) {
+            throw Failures.rethrow(f);
+        }
+        return this;
+    }
+
+    @Override
+    public void written() {
+        sent.complete();
+        if (qos == Qos.AT_MOST_ONCE) {
+            complete();
+        }
+    }
+
+    @Override
+    boolean fail(MqttException cause) {
+        boolean first = super.fail(cause);
+        sent.fail(cause);
+        return first;
+    }
+
+    private String describe() {
+        return "the acknowledgement of the QoS " + qos.value() + " PUBLISH to " + topic;
+    }
+
+    @Override
+    public String toString() {
+        return "Delivery[" + topic + ", qos=" + qos.value() + ", " + status() + "]";
+    }
+}

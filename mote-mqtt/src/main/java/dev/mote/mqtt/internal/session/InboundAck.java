@@ -1,0 +1,26 @@
+package dev.mote.mqtt.internal.session;
+
+/**
+ * The pending acknowledgement of one received QoS 1 or QoS 2 PUBLISH. Acknowledgements leave in
+ * arrival order (section 4.6), so one acknowledged early waits for those before it.
+ */
+public final class InboundAck {
+    final int packetId;
+    final int qos;
+    boolean acknowledged;
+
+    InboundAck(int packetId, int qos) {
+        this.packetId = packetId;
+        this.qos = qos;
+    }
+
+    /** The PUBLISH's packet id. */
+    public int packetId() {
+        return packetId;
+    }
+
+    /** 1 or 2. */
+    public int qos() {
+        return qos;
+    }
+}
