@@ -85,6 +85,8 @@ public final class ClientCore implements SessionListener {
     private int qos0Queued;
     /** Messages the reader must hand on once it releases the lock (only the reader thread touches it). */
     private final ArrayList<Inbound> inbound = new ArrayList<>();
+    /** Reused for routing under the lock, so matching a topic allocates no list. */
+    private final ArrayList<SubscriptionImpl> matchScratch = new ArrayList<>();
     /** A failure noticed under the lock, acted on after it is released. */
     private MqttException deferredFailure;
 
@@ -642,7 +644,12 @@ public final class ClientCore implements SessionListener {
     public void send(Packet packet, Object token) {
         Connection c = conn;
         if (c == null || !c.queue.add(packet, token)) {
-            LOG.log(System.Logger.Level.TRACE, () -> "dropped " + packet + ": connection closed");
+            // The connection is going away. QoS 1/2 publishes and subscribes stay with the
+            // session, which fails or resends them; a QoS 0 publish would be forgotten, so fail it.
+            if (token instanceof DeliveryImpl d && d.qos() == Qos.AT_MOST_ONCE) {
+                failToken(d, new ConnectionLostException("connection to " + describeServer()
+                        + " closed before the QoS 0 PUBLISH to " + Printable.quote(d.topic()) + " was written", null));
+            }
         }
     }
 
@@ -671,7 +678,11 @@ public final class ClientCore implements SessionListener {
         Object targets = null;
         int count = 0;
         List<SubscriptionImpl> list = null;
-        for (SubscriptionImpl s : routes.matches(p.topic())) {
+        ArrayList<SubscriptionImpl> matched = matchScratch;
+        matched.clear();
+        routes.forEachMatch(p.topic(), matched::add);
+        for (int i = 0; i < matched.size(); i++) {
+            SubscriptionImpl s = matched.get(i);
             if (count == 0) {
                 targets = s;
                 count = 1;
@@ -684,6 +695,7 @@ public final class ClientCore implements SessionListener {
                 count++;
             }
         }
+        matched.clear();
         if (list != null) {
             targets = list;
         }
@@ -823,19 +835,17 @@ public final class ClientCore implements SessionListener {
     }
 
     private void written(Object tracker) {
-        if (tracker instanceof DeliveryImpl d && d.qos() == Qos.AT_MOST_ONCE) {
-            d.written();
+        if (tracker instanceof SendTracker t) {
+            t.written();
+        }
+        // QoS 0 has no acknowledgement: written is done, and frees its queue slot.
+        if (tracker instanceof DeliveryImpl d && d.qos() == Qos.AT_MOST_ONCE && d.complete()) {
             lock.lock();
             try {
-                if (!d.permitReleased) {
-                    d.permitReleased = true;
-                    releasePermit(d);
-                }
+                releasePermit(d);
             } finally {
                 lock.unlock();
             }
-        } else if (tracker instanceof SendTracker t) {
-            t.written();
         }
     }
 

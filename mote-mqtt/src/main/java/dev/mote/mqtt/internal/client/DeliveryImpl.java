@@ -12,8 +12,6 @@ final class DeliveryImpl extends Completion implements Delivery, SendTracker {
     private final Qos qos;
     private final long ackTimeoutNanos;
     private final Completion sent = new Completion();
-    /** Set by the client when the delivery gives its in-flight or queue permit back, so it happens once. */
-    volatile boolean permitReleased;
 
     DeliveryImpl(String topic, Qos qos, long ackTimeoutNanos) {
         this.topic = topic;
@@ -77,9 +75,6 @@ final class DeliveryImpl extends Completion implements Delivery, SendTracker {
     @Override
     public void written() {
         sent.complete();
-        if (qos == Qos.AT_MOST_ONCE) {
-            complete();
-        }
     }
 
     @Override
