@@ -219,8 +219,7 @@ public final class ClientCore implements SessionListener {
         } finally {
             lock.unlock();
         }
-        window.release(Integer.MAX_VALUE / 2); // wake publishers waiting for room; they see CLOSING
-        qos0Slots.release(Integer.MAX_VALUE / 2);
+        wakePublishers();
         if (c != null) {
             awaitLatch(c.writerDone, Math.max(deadline - System.nanoTime(), 500_000_000L));
             c.failed.set(true);
@@ -229,6 +228,19 @@ public final class ClientCore implements SessionListener {
         finishClose(new ClientClosedException("the client was closed", null));
         joinThreads(c, deadline);
     }
+
+    /**
+     * Wakes every publisher waiting for room, once: they then see the client closing and throw.
+     * The semaphores are never used again, so flooding them with permits is safe.
+     */
+    private void wakePublishers() {
+        if (publishersWoken.compareAndSet(false, true)) {
+            window.release(Integer.MAX_VALUE / 4);
+            qos0Slots.release(Integer.MAX_VALUE / 4);
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean publishersWoken = new java.util.concurrent.atomic.AtomicBoolean();
 
     private void finishClose(MqttException cause) {
         List<SubscriptionImpl> ended;
@@ -325,15 +337,14 @@ public final class ClientCore implements SessionListener {
         boolean userClosing;
         lock.lock();
         try {
-            userClosing = state == State.CLOSING;
+            userClosing = state == State.CLOSING || state == State.CLOSED;
         } finally {
             lock.unlock();
         }
         if (!userClosing) {
             LOG.log(System.Logger.Level.DEBUG, () -> "connection to " + describeServer() + " failed: " + cause.getMessage());
             finishClose(cause);
-            window.release(Integer.MAX_VALUE / 2);
-            qos0Slots.release(Integer.MAX_VALUE / 2);
+            wakePublishers();
             Thread self = Thread.currentThread();
             if (self != c.reader && self != c.writer && self != c.keepAlive) {
                 joinThreads(c, System.nanoTime() + options.closeTimeout().toNanos());
