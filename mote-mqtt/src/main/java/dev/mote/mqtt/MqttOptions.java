@@ -26,6 +26,7 @@ public final class MqttOptions {
     public static final int PROTOCOL_MAX_PACKET_SIZE = 1 + 4 + 268_435_455;
 
     private final String serverUri;
+    private final String scheme;
     private final String host;
     private final int port;
     private final String clientId;
@@ -47,6 +48,7 @@ public final class MqttOptions {
 
     private MqttOptions(Builder b) {
         this.serverUri = b.serverUri;
+        this.scheme = b.scheme;
         this.host = b.host;
         this.port = b.port;
         this.clientId = b.clientId != null ? b.clientId : randomClientId();
@@ -80,6 +82,11 @@ public final class MqttOptions {
     /** The broker URL as given. */
     public String serverUri() {
         return serverUri;
+    }
+
+    /** The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it). */
+    public String scheme() {
+        return scheme;
     }
 
     public String host() {
@@ -196,6 +203,7 @@ public final class MqttOptions {
     /** Builds {@link MqttOptions}; every setter checks its argument at once. */
     public static final class Builder {
         private final String serverUri;
+        private final String scheme;
         private final String host;
         private final int port;
         private String clientId;
@@ -235,6 +243,7 @@ public final class MqttOptions {
                 throw new IllegalArgumentException("broker URL has no host: " + serverUri);
             }
             this.serverUri = serverUri;
+            this.scheme = scheme.equals("tcp") ? "mqtt" : scheme;
             this.host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
             this.port = uri.getPort() == -1 ? defaultPort : uri.getPort();
             if (uri.getRawUserInfo() != null) {

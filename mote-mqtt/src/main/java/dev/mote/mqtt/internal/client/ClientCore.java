@@ -28,7 +28,7 @@ import dev.mote.mqtt.internal.session.Session;
 import dev.mote.mqtt.internal.session.SessionListener;
 import dev.mote.mqtt.internal.topic.TopicTree;
 import dev.mote.mqtt.internal.topic.Topics;
-import dev.mote.mqtt.internal.transport.TcpTransport;
+import dev.mote.mqtt.internal.transport.Transports;
 import dev.mote.mqtt.internal.transport.Transport;
 import dev.mote.mqtt.internal.util.Printable;
 import java.io.IOException;
@@ -114,7 +114,7 @@ public final class ClientCore implements SessionListener {
     }
 
     public String describeServer() {
-        return "tcp://" + options.host() + ":" + options.port();
+        return options.scheme() + "://" + options.host() + ":" + options.port();
     }
 
     // ================================================================ connect and close
@@ -133,7 +133,7 @@ public final class ClientCore implements SessionListener {
         long deadline = System.nanoTime() + options.connectTimeout().toNanos();
         Transport transport;
         try {
-            transport = TcpTransport.connect(options.host(), options.port(), options.connectTimeout());
+            transport = Transports.connect(options);
         } catch (IOException e) {
             MqttException ex = new MqttException("cannot connect to " + describeServer() + ": " + e.getMessage(), e);
             finishClose(ex);
