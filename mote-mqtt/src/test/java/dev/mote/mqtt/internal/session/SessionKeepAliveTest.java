@@ -188,6 +188,31 @@ class SessionKeepAliveTest extends SessionTestSupport {
         assertTrue(out.sent.isEmpty());
     }
 
+    @Test
+    @DisplayName("keep-alive arithmetic is overflow-safe, like System.nanoTime() comparisons must be")
+    void keepAliveSurvivesNanoTimeOverflow() {
+        connectedWithKeepAlive();
+        long origin = Long.MAX_VALUE - 5 * SECOND; // System.nanoTime() may start anywhere
+
+        // Sent 5 s before the counter overflows, received after it: idle (since the send) for 8 s.
+        long sent = origin;
+        long received = origin + 7 * SECOND; // wrapped round to a negative value
+        long now = origin + 8 * SECOND;
+        assertTrue(received < 0 && now < 0 && sent > 0);
+        assertEquals(2 * SECOND, session.tick(now, sent, received));
+        assertTrue(out.sent.isEmpty());
+
+        assertEquals(PING_TIMEOUT, session.tick(origin + KEEP_ALIVE, sent, received));
+        assertEquals(List.of(PINGREQ), out.sent);
+
+        // The ping timeout across the overflow too.
+        out.clear();
+        long pingAt = origin + KEEP_ALIVE;
+        assertEquals(SECOND, session.tick(pingAt + 4 * SECOND, sent, received));
+        session.tick(pingAt + PING_TIMEOUT, sent, received);
+        assertInstanceOf(Dead.class, out.events.get(0));
+    }
+
     // ---------------------------------------------------------------- application pings
 
     @Test
