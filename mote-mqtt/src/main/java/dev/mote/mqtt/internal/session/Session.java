@@ -338,7 +338,8 @@ public final class Session {
             }
             return -overdue;
         }
-        long idleSince = Math.min(lastSentAt, lastReceivedAt);
+        // The older of the two, compared by difference: nanoTime values may overflow between them.
+        long idleSince = lastSentAt - lastReceivedAt < 0 ? lastSentAt : lastReceivedAt;
         long due = idleSince + keepAliveNanos - now;
         if (due <= 0) {
             keepAlivePingOutstanding = true;
