@@ -170,7 +170,13 @@ public final class Session {
             }
         }
         // Acks not yet sent are lost with the connection; the broker resends those messages.
+        // A QoS 2 message the application never got must be delivered when it comes again, so
+        // its id is forgotten; one the application has (its PUBREC only held back for order)
+        // keeps its id, so the resend is answered without a second delivery.
         for (InboundAck ack : pendingAcks) {
+            if (ack.qos == 2 && !ack.acknowledged) {
+                setAwaitingPubrel(ack.packetId, false);
+            }
             ack.acknowledged = true;
         }
         pendingAcks.clear();

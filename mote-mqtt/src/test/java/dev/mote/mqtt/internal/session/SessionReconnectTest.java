@@ -174,6 +174,21 @@ class SessionReconnectTest extends SessionTestSupport {
     }
 
     @Test
+    @DisplayName("[MQTT-4.3.3-2] an inbound QoS 2 message lost before the application took it is delivered when the broker resends it")
+    void unacknowledgedInboundQos2IsDeliveredAgainAfterResume() {
+        connected();
+        session.onPacket(inbound("in", 2, 8));
+        // The connection drops before the message was handed to the application (no acknowledge).
+        loseAndReconnect(true);
+        out.clear();
+
+        Publish again = inbound("in", 2, 8, true);
+        session.onPacket(again);
+        assertSame(again, out.onlyReceived().publish(), "the application never had it, so the resend is delivered");
+        assertTrue(out.packets().isEmpty(), "PUBREC waits for the application again");
+    }
+
+    @Test
     void inboundQos2StateIsDroppedWhenTheBrokerHasNoSession() {
         connected();
         session.onPacket(inbound("in", 2, 8));
