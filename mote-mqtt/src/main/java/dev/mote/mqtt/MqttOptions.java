@@ -45,6 +45,12 @@ public final class MqttOptions {
     private final int maxOutgoingPacketSize;
     private final int subscriptionBuffer;
     private final MessageHandler defaultHandler;
+    private final java.util.List<Server> servers;
+    private final ReconnectPolicy reconnect;
+    private final int offlineMessages;
+    private final long offlineBytes;
+    private final OfflinePolicy offlinePolicy;
+    private final java.util.function.Consumer<ConnectionEvent> connectionListener;
 
     private MqttOptions(Builder b) {
         this.serverUri = b.serverUri;
@@ -68,6 +74,60 @@ public final class MqttOptions {
         this.maxOutgoingPacketSize = b.maxOutgoingPacketSize;
         this.subscriptionBuffer = b.subscriptionBuffer;
         this.defaultHandler = b.defaultHandler;
+        java.util.List<Server> all = new java.util.ArrayList<>();
+        all.add(new Server(b.serverUri, b.scheme, b.host, b.port));
+        all.addAll(b.alternates);
+        this.servers = java.util.List.copyOf(all);
+        this.reconnect = b.reconnect;
+        this.offlineMessages = b.offlineMessages;
+        this.offlineBytes = b.offlineBytes;
+        this.offlinePolicy = b.offlinePolicy;
+        this.connectionListener = b.connectionListener;
+    }
+
+    /**
+     * One broker address.
+     *
+     * @param uri    the URL as given
+     * @param scheme the scheme, lower case ({@code tcp} normalised to {@code mqtt})
+     * @param host   the host name or address
+     * @param port   the port
+     */
+    public record Server(String uri, String scheme, String host, int port) {
+        @Override
+        public String toString() {
+            return scheme + "://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    /** The brokers to connect to: the one from {@link #builder(String)} first, then the alternates in order. */
+    public java.util.List<Server> servers() {
+        return servers;
+    }
+
+    /** How the client reconnects after a connection breaks. */
+    public ReconnectPolicy reconnect() {
+        return reconnect;
+    }
+
+    /** The most publishes buffered while disconnected. */
+    public int offlineMessages() {
+        return offlineMessages;
+    }
+
+    /** The most payload bytes buffered while disconnected. */
+    public long offlineBytes() {
+        return offlineBytes;
+    }
+
+    /** What a publish does when the offline buffer is full. */
+    public OfflinePolicy offlinePolicy() {
+        return offlinePolicy;
+    }
+
+    /** The connection listener, or null. */
+    public java.util.function.Consumer<ConnectionEvent> connectionListener() {
+        return connectionListener;
     }
 
     /**
@@ -222,6 +282,12 @@ public final class MqttOptions {
         private int maxOutgoingPacketSize = PROTOCOL_MAX_PACKET_SIZE;
         private int subscriptionBuffer = 10_000;
         private MessageHandler defaultHandler;
+        private final java.util.List<Server> alternates = new java.util.ArrayList<>();
+        private ReconnectPolicy reconnect = ReconnectPolicy.defaults();
+        private int offlineMessages = 10_000;
+        private long offlineBytes = 64L * 1024 * 1024;
+        private OfflinePolicy offlinePolicy = OfflinePolicy.BLOCK;
+        private java.util.function.Consumer<ConnectionEvent> connectionListener;
 
         private Builder(String serverUri) {
             Objects.requireNonNull(serverUri, "serverUri");
@@ -374,6 +440,49 @@ public final class MqttOptions {
          */
         public Builder defaultHandler(MessageHandler handler) {
             this.defaultHandler = handler;
+            return this;
+        }
+
+        /**
+         * More brokers to fail over to (a cluster): on each failed connection attempt the client
+         * moves to the next URL, and back to the first after the last.
+         */
+        public Builder alternateServers(String... serverUris) {
+            for (String uri : serverUris) {
+                Builder parsed = new Builder(uri);
+                alternates.add(new Server(uri, parsed.scheme, parsed.host, parsed.port));
+            }
+            return this;
+        }
+
+        /** How to reconnect after a connection breaks; default {@link ReconnectPolicy#defaults()}. */
+        public Builder reconnect(ReconnectPolicy policy) {
+            this.reconnect = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Bounds the publishes accepted while disconnected (they go out, in order, after the
+         * reconnect): at most {@code messages} and {@code bytes} of payload, and what a publish
+         * does beyond that. Default: 10,000 messages, 64 MiB, {@link OfflinePolicy#BLOCK}.
+         * QoS 1 and 2 publishes also count against the in-flight window.
+         */
+        public Builder offlineBuffer(int messages, long bytes, OfflinePolicy policy) {
+            this.offlineMessages = range(messages, 0, Integer.MAX_VALUE, "offline buffer messages");
+            if (bytes < 0) {
+                throw new IllegalArgumentException("offline buffer bytes must not be negative, not " + bytes);
+            }
+            this.offlineBytes = bytes;
+            this.offlinePolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Told of every {@link ConnectionEvent}, in order, on a virtual thread of the client's
+         * (so it may block without stalling the connection).
+         */
+        public Builder connectionListener(java.util.function.Consumer<ConnectionEvent> listener) {
+            this.connectionListener = listener;
             return this;
         }
 
