@@ -144,9 +144,9 @@ public final class ClientCore implements SessionListener {
         lock.lock();
         try {
             conn = c;
-            c.writer = Thread.ofVirtual().name("mote-writer-" + options.clientId()).start(() -> runWriter(c));
+            c.writer = ClientThreads.start("mote-writer-" + options.clientId(), () -> runWriter(c));
             session.connect(connectPacket(), options.pingTimeout().toNanos());
-            c.reader = Thread.ofVirtual().name("mote-reader-" + options.clientId()).start(() -> runReader(c));
+            c.reader = ClientThreads.start("mote-reader-" + options.clientId(), () -> runReader(c));
         } finally {
             lock.unlock();
         }
@@ -168,7 +168,7 @@ public final class ClientCore implements SessionListener {
         if (f != null) {
             throw Failures.rethrow(f);
         }
-        c.keepAlive = Thread.ofVirtual().name("mote-keepalive-" + options.clientId()).start(() -> runKeepAlive(c));
+        c.keepAlive = ClientThreads.start("mote-keepalive-" + options.clientId(), () -> runKeepAlive(c));
     }
 
     private Connect connectPacket() {
