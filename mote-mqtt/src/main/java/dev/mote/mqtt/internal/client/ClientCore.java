@@ -429,7 +429,8 @@ public final class ClientCore implements SessionListener {
 
     /** Bytes a PUBLISH would take on the wire, in long arithmetic so huge payloads cannot overflow. */
     private static long publishSize(String topic, int payloadLength, int qos) {
-        long remaining = 2L + dev.mote.mqtt.internal.codec.Utf8.encodedLength(topic) + (qos > 0 ? 2 : 0) + payloadLength;
+        // encodedLength counts the topic's 2-byte length prefix already.
+        long remaining = (long) dev.mote.mqtt.internal.codec.Utf8.encodedLength(topic) + (qos > 0 ? 2 : 0) + payloadLength;
         int lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
         return 1 + lengthBytes + remaining;
     }
