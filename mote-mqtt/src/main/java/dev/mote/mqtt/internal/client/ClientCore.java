@@ -320,6 +320,10 @@ public final class ClientCore implements SessionListener {
         }
         c.transport.close();
         c.queue.close();
+        Thread keepAlive = c.keepAlive;
+        if (keepAlive != null) {
+            LockSupport.unpark(keepAlive); // it parks up to a second; let it see the failure now
+        }
         boolean userClosing;
         lock.lock();
         try {
