@@ -76,10 +76,12 @@ final class DeliveryImpl extends Completion implements Delivery, SendTracker {
 
     @Override
     public void written() {
-        sent.complete();
+        // QoS 0 is done once written: mark it done before waking Wait.SENT callers, so none of
+        // them can see it as SENT.
         if (qos == Qos.AT_MOST_ONCE) {
             complete();
         }
+        sent.complete();
     }
 
     @Override
