@@ -146,9 +146,9 @@ public final class ClientCore implements SessionListener {
         lock.lock();
         try {
             conn = c;
-            c.writer = Thread.ofVirtual().name("mote-writer-" + options.clientId()).start(() -> runWriter(c));
+            c.writer = ClientThreads.start("mote-writer-" + options.clientId(), () -> runWriter(c));
             session.connect(connectPacket(), options.pingTimeout().toNanos());
-            c.reader = Thread.ofVirtual().name("mote-reader-" + options.clientId()).start(() -> runReader(c));
+            c.reader = ClientThreads.start("mote-reader-" + options.clientId(), () -> runReader(c));
         } finally {
             lock.unlock();
         }
@@ -170,7 +170,7 @@ public final class ClientCore implements SessionListener {
         if (f != null) {
             throw Failures.rethrow(f);
         }
-        c.keepAlive = Thread.ofVirtual().name("mote-keepalive-" + options.clientId()).start(() -> runKeepAlive(c));
+        c.keepAlive = ClientThreads.start("mote-keepalive-" + options.clientId(), () -> runKeepAlive(c));
     }
 
     private Connect connectPacket() {
@@ -334,6 +334,10 @@ public final class ClientCore implements SessionListener {
         }
         c.transport.close();
         c.queue.close();
+        Thread keepAlive = c.keepAlive;
+        if (keepAlive != null) {
+            LockSupport.unpark(keepAlive); // it parks up to a second; let it see the failure now
+        }
         boolean userClosing;
         lock.lock();
         try {
@@ -442,7 +446,8 @@ public final class ClientCore implements SessionListener {
 
     /** Bytes a PUBLISH would take on the wire, in long arithmetic so huge payloads cannot overflow. */
     private static long publishSize(String topic, int payloadLength, int qos) {
-        long remaining = 2L + dev.mote.mqtt.internal.codec.Utf8.encodedLength(topic) + (qos > 0 ? 2 : 0) + payloadLength;
+        // encodedLength counts the topic's 2-byte length prefix already.
+        long remaining = (long) dev.mote.mqtt.internal.codec.Utf8.encodedLength(topic) + (qos > 0 ? 2 : 0) + payloadLength;
         int lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
         return 1 + lengthBytes + remaining;
     }
@@ -846,10 +851,8 @@ public final class ClientCore implements SessionListener {
     }
 
     private void written(Object tracker) {
-        if (tracker instanceof SendTracker t) {
-            t.written();
-        }
-        // QoS 0 has no acknowledgement: written is done, and frees its queue slot.
+        // QoS 0 has no acknowledgement: written is done, and frees its queue slot. It is marked
+        // done before "sent" wakes Wait.SENT callers, so none of them can see it as only SENT.
         if (tracker instanceof DeliveryImpl d && d.qos() == Qos.AT_MOST_ONCE && d.complete()) {
             lock.lock();
             try {
@@ -857,6 +860,9 @@ public final class ClientCore implements SessionListener {
             } finally {
                 lock.unlock();
             }
+        }
+        if (tracker instanceof SendTracker t) {
+            t.written();
         }
     }
 

@@ -17,7 +17,8 @@ final class Connection {
     volatile boolean readerPaused;
     Thread reader;
     Thread writer;
-    Thread keepAlive;
+    /** Volatile: set by the connecting thread after CONNACK, read by whichever thread sees the failure. */
+    volatile Thread keepAlive;
 
     Connection(Transport transport) {
         this.transport = transport;
