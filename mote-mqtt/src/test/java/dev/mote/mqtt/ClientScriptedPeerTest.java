@@ -83,9 +83,14 @@ class ClientScriptedPeerTest {
 
     // ---------------------------------------------------------------- helpers
 
-    /** Options for the peer, with a short close timeout so teardown never waits long. */
+    /**
+     * Options for the peer, with a short close timeout so teardown never waits long. Reconnect
+     * is off: these tests are about what one connection does when it breaks (the client closes
+     * and fails what is pending); reconnecting is tested on its own.
+     */
     private MqttOptions.Builder options() {
         return MqttOptions.builder(peer.uri())
+                .reconnect(ReconnectPolicy.disabled())
                 .clientId("client-under-test")
                 .connectTimeout(WAIT)
                 .closeTimeout(Duration.ofMillis(200));

@@ -389,7 +389,8 @@ public final class Session {
             return;
         }
         if (c.returnCode() != 0) {
-            state = State.CLOSED;
+            // The broker closes the connection after a refusal; the session itself may try again.
+            state = State.DISCONNECTED;
             listener.refused(c.returnCode());
             return;
         }

@@ -7,11 +7,11 @@ import java.io.IOException;
 public final class Transports {
     private Transports() {}
 
-    /** Connects, giving up after the options' connect timeout. */
-    public static Transport connect(MqttOptions options) throws IOException {
-        return switch (options.scheme()) {
-            case "mqtt" -> TcpTransport.connect(options.host(), options.port(), options.connectTimeout());
-            default -> throw new IOException("unsupported transport " + options.scheme() + "://");
+    /** Connects to {@code server}, giving up after the options' connect timeout. */
+    public static Transport connect(MqttOptions options, MqttOptions.Server server) throws IOException {
+        return switch (server.scheme()) {
+            case "mqtt" -> TcpTransport.connect(server.host(), server.port(), options.connectTimeout());
+            default -> throw new IOException("unsupported transport " + server.scheme() + "://");
         };
     }
 }

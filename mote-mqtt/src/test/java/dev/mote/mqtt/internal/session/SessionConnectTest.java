@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mote.mqtt.internal.codec.Connack;
+import dev.mote.mqtt.internal.codec.Publish;
 import dev.mote.mqtt.internal.codec.Connect;
 import dev.mote.mqtt.internal.codec.Packet;
 import dev.mote.mqtt.internal.codec.Pingresp;
@@ -103,7 +104,7 @@ class SessionConnectTest extends SessionTestSupport {
         session.onPacket(new Connack(false, code));
 
         assertEquals(List.of(new Refused(code)), out.events);
-        assertEquals(Session.State.CLOSED, session.state());
+        assertEquals(Session.State.DISCONNECTED, session.state());
         assertTrue(out.sent.isEmpty());
     }
 
@@ -114,20 +115,25 @@ class SessionConnectTest extends SessionTestSupport {
         session.onPacket(new Connack(false, code));
 
         assertEquals(List.of(new Refused(code)), out.events);
-        assertEquals(Session.State.CLOSED, session.state());
+        assertEquals(Session.State.DISCONNECTED, session.state());
     }
 
     @Test
-    void refusedSessionSendsNothingMore() {
+    @DisplayName("after a refusal nothing is sent until the next connect, which a reconnect may make")
+    void refusedSessionSendsNothingUntilConnectedAgain() {
         session.connect(connectPacket(true, 0), PING_TIMEOUT);
         session.onPacket(new Connack(false, 5));
         out.clear();
 
-        assertThrows(IllegalStateException.class, () -> session.publish("a", bytes("x"), 1, false, "t"));
-        assertThrows(IllegalStateException.class, () -> session.connect(connectPacket(true, 0), PING_TIMEOUT));
+        session.publish("a", bytes("x"), 1, false, "t"); // kept in flight for the next connection
         session.onPacket(new Connack(false, 0));
-        assertTrue(out.sent.isEmpty());
+        assertTrue(out.sent.isEmpty(), "nothing goes out on a refused connection");
         assertTrue(out.events.isEmpty(), "a late CONNACK after refusal means nothing");
+
+        session.connect(connectPacket(true, 0), PING_TIMEOUT);
+        session.onPacket(new Connack(false, 0));
+        assertEquals(List.of(connectPacket(true, 0), new Publish("a", bytes("x"), 1, false, false, 1)), out.packets(),
+                "the next connection sends the waiting publish, not marked as a duplicate");
     }
 
     static Stream<Arguments> packetsBeforeConnack() {

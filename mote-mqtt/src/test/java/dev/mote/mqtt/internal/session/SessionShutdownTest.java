@@ -133,7 +133,7 @@ class SessionShutdownTest extends SessionTestSupport {
         session.connect(connectPacket(true, 0), PING_TIMEOUT);
         session.publish("t", bytes("1"), 1, false, "waiting");
         session.onPacket(new Connack(false, 4));
-        assertEquals(Session.State.CLOSED, session.state());
+        assertEquals(Session.State.DISCONNECTED, session.state());
 
         session.close(abandoned::add);
         assertEquals(List.of("waiting"), abandoned);
