@@ -40,6 +40,7 @@ public final class MqttOptions {
     private final Duration ackTimeout;
     private final Duration closeTimeout;
     private final int inFlightWindow;
+    private final int qos2InFlightWindow;
     private final int maxQueuedQos0;
     private final int maxIncomingPacketSize;
     private final int maxOutgoingPacketSize;
@@ -69,6 +70,7 @@ public final class MqttOptions {
         this.ackTimeout = b.ackTimeout;
         this.closeTimeout = b.closeTimeout;
         this.inFlightWindow = b.inFlightWindow;
+        this.qos2InFlightWindow = Math.min(b.qos2InFlightWindow, b.inFlightWindow);
         this.maxQueuedQos0 = b.maxQueuedQos0;
         this.maxIncomingPacketSize = b.maxIncomingPacketSize;
         this.maxOutgoingPacketSize = b.maxOutgoingPacketSize;
@@ -211,6 +213,11 @@ public final class MqttOptions {
         return inFlightWindow;
     }
 
+    /** The most QoS 2 publishes unacknowledged at once (within {@link #inFlightWindow()}). */
+    public int qos2InFlightWindow() {
+        return qos2InFlightWindow;
+    }
+
     /** The most QoS 0 publishes queued and not yet written; a publish beyond it waits. */
     public int maxQueuedQos0() {
         return maxQueuedQos0;
@@ -277,6 +284,7 @@ public final class MqttOptions {
         private Duration ackTimeout = Duration.ofSeconds(60);
         private Duration closeTimeout = Duration.ofSeconds(5);
         private int inFlightWindow = 1000;
+        private int qos2InFlightWindow = 20;
         private int maxQueuedQos0 = 10_000;
         private int maxIncomingPacketSize = 16 * 1024 * 1024;
         private int maxOutgoingPacketSize = PROTOCOL_MAX_PACKET_SIZE;
@@ -407,6 +415,17 @@ public final class MqttOptions {
         /** The most unacknowledged QoS 1/2 publishes at once, 1..65535; default 1000. */
         public Builder inFlightWindow(int window) {
             this.inFlightWindow = range(window, 1, 65_535, "inFlightWindow");
+            return this;
+        }
+
+        /**
+         * The most QoS 2 publishes unacknowledged at once; default 20. A broker counts the QoS 2
+         * messages it has received and not yet released, and MQTT 3.1.1 has no way to tell the
+         * client its limit: Mosquitto's default ({@code max_inflight_messages 20}) disconnects a
+         * client that has more. Raise it for brokers configured higher.
+         */
+        public Builder qos2InFlightWindow(int window) {
+            this.qos2InFlightWindow = range(window, 1, 65_535, "qos2InFlightWindow");
             return this;
         }
 

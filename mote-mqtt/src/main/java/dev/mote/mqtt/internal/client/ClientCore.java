@@ -75,6 +75,7 @@ public final class ClientCore implements SessionListener {
     private final Condition idle = lock.newCondition();
     private final Session session;
     private final Semaphore window;
+    private final Semaphore qos2Window;
     private final Semaphore qos0Slots;
 
     // Guarded by lock.
@@ -121,6 +122,7 @@ public final class ClientCore implements SessionListener {
         this.ackTimeoutNanos = options.ackTimeout().toNanos();
         this.session = new Session(this, Connect.LEVEL_3_1_1);
         this.window = new Semaphore(options.inFlightWindow());
+        this.qos2Window = new Semaphore(options.qos2InFlightWindow());
         this.qos0Slots = new Semaphore(options.maxQueuedQos0());
         MessageHandler dh = options.defaultHandler();
         this.defaultSubscription = dh == null ? null
@@ -293,6 +295,7 @@ public final class ClientCore implements SessionListener {
     private void wakePublishers() {
         if (publishersWoken.compareAndSet(false, true)) {
             window.release(Integer.MAX_VALUE / 4);
+            qos2Window.release(Integer.MAX_VALUE / 4);
             qos0Slots.release(Integer.MAX_VALUE / 4);
         }
     }
@@ -569,6 +572,9 @@ public final class ClientCore implements SessionListener {
             qos0Slots.release();
         } else {
             window.release();
+            if (d.qos() == Qos.EXACTLY_ONCE) {
+                qos2Window.release();
+            }
         }
         if (session.publishesInFlight() == 0 && qos0Queued == 0) {
             idle.signalAll();
@@ -613,7 +619,17 @@ public final class ClientCore implements SessionListener {
         requireOpen();
         DeliveryImpl d = new DeliveryImpl(topic, payload, retain, qos, ackTimeoutNanos);
         Semaphore slots = qos == Qos.AT_MOST_ONCE ? qos0Slots : window;
-        acquire(slots, qos, topic);
+        if (qos == Qos.EXACTLY_ONCE) {
+            acquire(qos2Window, qos, topic);
+            try {
+                acquire(slots, qos, topic);
+            } catch (RuntimeException e) {
+                qos2Window.release();
+                throw e;
+            }
+        } else {
+            acquire(slots, qos, topic);
+        }
         boolean accepted = false;
         lock.lock();
         try {
@@ -641,18 +657,25 @@ public final class ClientCore implements SessionListener {
             if (accepted) {
                 releasePermit(d);
             } else {
-                slots.release();
+                releaseSlots(slots, qos);
             }
             throw new MqttException("cannot publish to " + Printable.quote(topic) + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             if (!accepted) {
-                slots.release();
+                releaseSlots(slots, qos);
             }
             throw e;
         } finally {
             lock.unlock();
         }
         return waitFor(d, wait);
+    }
+
+    private void releaseSlots(Semaphore slots, Qos qos) {
+        slots.release();
+        if (qos == Qos.EXACTLY_ONCE) {
+            qos2Window.release();
+        }
     }
 
     private static Delivery waitFor(DeliveryImpl d, Wait wait) {
@@ -722,7 +745,10 @@ public final class ClientCore implements SessionListener {
             throw new MqttInterruptedException("interrupted while waiting for room to publish to " + Printable.quote(topic), e);
         }
         if (!got) {
-            throw new MqttTimeoutException(qos == Qos.AT_MOST_ONCE
+            throw new MqttTimeoutException(slots == qos2Window
+                    ? "the QoS 2 in-flight window of " + options.qos2InFlightWindow() + " unacknowledged messages stayed full for "
+                            + options.ackTimeout().toMillis() + " ms"
+                    : qos == Qos.AT_MOST_ONCE
                     ? "the queue of " + options.maxQueuedQos0() + " unwritten QoS 0 messages stayed full for "
                             + options.ackTimeout().toMillis() + " ms"
                     : "the in-flight window of " + options.inFlightWindow() + " unacknowledged messages stayed full for "
