@@ -10,7 +10,7 @@ import java.time.Duration;
  * @param duration     how long the devices publish (ignored when {@code count} is set)
  * @param count        messages per device, or 0 to publish for {@code duration}
  * @param payloadBytes payload size; at least {@link Device#HEADER_BYTES}
- * @param rate         messages per second per device, or 0 for as fast as the in-flight window allows
+ * @param rate         messages per second per device, or 0 for as fast as the broker delivers them
  */
 public record Config(int devices, Duration duration, long count, int payloadBytes, int rate) {
 
@@ -51,10 +51,14 @@ public record Config(int devices, Duration duration, long count, int payloadByte
                   --duration SECONDS how long the devices publish (default 10)
                   --count N          messages per device instead of a duration
                   --payload BYTES    payload size, at least 20 (default 64)
-                  --rate N           messages per second per device; 0 = as fast as the
-                                     in-flight window allows (default 0)
+                  --rate N           messages per second per device; 0 = as fast as the broker
+                                     delivers them (default 0)
                   --help             this text
-                """;
+
+                Whatever the rate, a device never runs more than %d messages ahead of what the consumer
+                has received: Moquette accepts messages faster than it can deliver them and, once its
+                queues are full, drops work, leaving QoS 1/2 publishes unacknowledged.
+                """.formatted(Demo.LEAD);
     }
 
     /**

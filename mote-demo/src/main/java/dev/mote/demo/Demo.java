@@ -20,6 +20,9 @@ public final class Demo {
     /** The consumer's subscription: every device's telemetry. */
     public static final String FILTER = "demo/devices/#";
 
+    /** How many messages a device may run ahead of the consumer. */
+    static final int LEAD = 50;
+
     private static final long DRAIN_TIMEOUT_NANOS = 10_000_000_000L;
 
     private Demo() {
@@ -63,10 +66,10 @@ public final class Demo {
             stats.add(new DeviceStats(i, "device-" + (i + 1), config.qosOf(i)));
         }
         Consumer consumer = new Consumer(List.copyOf(stats));
-        try (EmbeddedBroker broker = EmbeddedBroker.start(config.payloadBytes());
+        try (EmbeddedBroker broker = EmbeddedBroker.start(config.payloadBytes(), config.devices() * LEAD);
              MqttClient consumerClient = MqttClient.connect(options(broker, "demo-consumer"))) {
             Subscription subscription = consumerClient.subscribe(FILTER, Qos.EXACTLY_ONCE, consumer);
-            out.println(banner(config, broker, consumerClient, subscription.grantedQosOfFirst()));
+            out.println(banner(config, broker, subscription.grantedQosOfFirst()));
             List<MqttClient> clients = new ArrayList<>();
             try {
                 for (DeviceStats d : stats) {
@@ -77,7 +80,7 @@ public final class Demo {
                 List<Thread> threads = new ArrayList<>();
                 for (int i = 0; i < stats.size(); i++) {
                     Device device = new Device(clients.get(i), stats.get(i), config.payloadBytes(),
-                            config.count(), deadline, config.rate());
+                            config.count(), deadline, config.rate(), LEAD);
                     threads.add(Thread.ofVirtual().name(stats.get(i).id()).start(device));
                 }
                 Progress progress = new Progress(out, terminal, stats, start);
@@ -106,7 +109,7 @@ public final class Demo {
         return MqttOptions.builder(broker.url()).clientId(clientId).build();
     }
 
-    private static String banner(Config config, EmbeddedBroker broker, MqttClient consumer, Qos granted) {
+    private static String banner(Config config, EmbeddedBroker broker, Qos granted) {
         int[] perQos = new int[3];
         for (int i = 0; i < config.devices(); i++) {
             perQos[config.qosOf(i).value()]++;
@@ -117,16 +120,16 @@ public final class Demo {
                 mix.add(perQos[q] + " at QoS " + q);
             }
         }
-        String howLong = config.count() > 0
-                ? String.format(Locale.ROOT, "%,d messages each", config.count())
-                : "for " + seconds(config.duration().toNanos());
+        String what = config.count() > 0
+                ? String.format(Locale.ROOT, "%,d messages of %,d bytes each", config.count(), config.payloadBytes())
+                : String.format(Locale.ROOT, "%,d-byte messages for %s", config.payloadBytes(), seconds(config.duration().toNanos()));
         String howFast = config.rate() > 0
-                ? String.format(Locale.ROOT, "%,d msg/s each", config.rate())
-                : String.format(Locale.ROOT, "as fast as the in-flight window (%,d) allows", consumer.options().inFlightWindow());
+                ? String.format(Locale.ROOT, "at %,d msg/s each", config.rate())
+                : "as fast as the broker delivers them";
         return "Embedded Moquette broker at " + broker.url() + "\n"
                 + "Consumer subscribed to " + FILTER + " at QoS 2 (granted QoS " + (granted == null ? "none" : granted.value()) + ")\n"
                 + config.devices() + " device" + (config.devices() == 1 ? "" : "s") + " (" + String.join(", ", mix) + ") publish "
-                + config.payloadBytes() + "-byte messages " + howLong + ", " + howFast + "\n";
+                + what + ", " + howFast + " (each at most " + LEAD + " messages ahead of the consumer)\n";
     }
 
     private static String seconds(long nanos) {
@@ -136,16 +139,15 @@ public final class Demo {
 
     /**
      * Waits until every acknowledged QoS 1/2 message has arrived and nothing has arrived for a
-     * moment, or nothing at all has arrived for 2 s; at most 10 s.
+     * moment (QoS 0 stragglers), at most 10 s.
      */
     private static void drain(Consumer consumer, List<DeviceStats> stats) throws InterruptedException {
         long deadline = System.nanoTime() + DRAIN_TIMEOUT_NANOS;
         while (System.nanoTime() - deadline < 0) {
-            long quiet = System.nanoTime() - consumer.lastArrival();
             boolean complete = stats.stream()
                     .filter(d -> d.qos() != Qos.AT_MOST_ONCE)
                     .allMatch(d -> d.receivedUnique() >= d.acknowledgedCount());
-            if ((complete && quiet > 200_000_000L) || quiet > 2_000_000_000L) {
+            if (complete && System.nanoTime() - consumer.lastArrival() > 200_000_000L) {
                 return;
             }
             Thread.sleep(20);

@@ -16,14 +16,17 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Payload: device index (4 bytes), sequence number (8), {@link System#nanoTime()} at publish
  * (8), then zeros up to the payload size. QoS 1 and 2 publishes do not wait ({@link Wait#NONE});
- * the device keeps at most one in-flight window of unsettled deliveries and awaits the oldest
- * when it is full, so memory stays flat however long it runs.
+ * the device keeps at most one in-flight window of unsettled deliveries, counts those already
+ * acknowledged after each publish and awaits the oldest when the window is full, so memory
+ * stays flat however long it runs. A device also never runs more than {@code lead} messages
+ * ahead of what the consumer has received, so it cannot flood the broker.
  */
 public final class Device implements Runnable {
     /** Bytes of the payload header: device index, sequence number, send time. */
     public static final int HEADER_BYTES = 4 + 8 + 8;
 
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
+    private static final long LEAD_TIMEOUT_NANOS = 1_000_000_000L;
 
     private final MqttClient client;
     private final DeviceStats stats;
@@ -32,6 +35,7 @@ public final class Device implements Runnable {
     private final long count;
     private final long deadline;
     private final long periodNanos;
+    private final int lead;
 
     private record Pending(long seq, Delivery delivery) { }
 
@@ -39,8 +43,9 @@ public final class Device implements Runnable {
      * @param count    messages to publish, or 0 to publish until {@code deadline}
      * @param deadline {@link System#nanoTime()} at which to stop when {@code count} is 0
      * @param rate     messages per second, or 0 for as fast as possible
+     * @param lead     how many messages the device may run ahead of the consumer
      */
-    Device(MqttClient client, DeviceStats stats, int payloadBytes, long count, long deadline, int rate) {
+    Device(MqttClient client, DeviceStats stats, int payloadBytes, long count, long deadline, int rate, int lead) {
         this.client = client;
         this.stats = stats;
         this.topic = topicOf(stats.id());
@@ -48,6 +53,7 @@ public final class Device implements Runnable {
         this.count = count;
         this.deadline = deadline;
         this.periodNanos = rate == 0 ? 0 : 1_000_000_000L / rate;
+        this.lead = lead;
     }
 
     /** The topic a device publishes to. */
@@ -67,22 +73,23 @@ public final class Device implements Runnable {
                     break; // sequence numbers are tracked as bits of a BitSet
                 }
                 if (periodNanos > 0) {
-                    next += periodNanos;
-                    long wait = next - System.nanoTime();
-                    if (wait > 0) {
-                        LockSupport.parkNanos(wait);
+                    long now = System.nanoTime();
+                    next = Math.max(next + periodNanos, now - periodNanos); // fell behind: no burst to catch up
+                    if (next - now > 0) {
+                        LockSupport.parkNanos(next - now);
                     }
                 }
-                if (qos != Qos.AT_MOST_ONCE && pending.size() >= window) {
-                    Pending oldest = pending.poll();
-                    if (!settle(oldest, SETTLE_TIMEOUT.toNanos())) {
-                        return; // the broker stopped acknowledging; the rest is recorded by the finally
-                    }
-                }
+                stats.awaitConsumer(seq, lead, LEAD_TIMEOUT_NANOS);
                 Delivery d = client.publish(topic, payload(seq), qos, false, Wait.NONE);
                 stats.sent();
                 if (qos != Qos.AT_MOST_ONCE) {
                     pending.add(new Pending(seq, d));
+                    // Count what is acknowledged already; wait for the oldest only when a window's worth is open.
+                    while (!pending.isEmpty() && (pending.size() >= window || pending.peek().delivery().isDone())) {
+                        if (!settle(pending.poll(), SETTLE_TIMEOUT.toNanos())) {
+                            return; // the broker stopped acknowledging; the rest is settled by the finally
+                        }
+                    }
                 }
             }
         } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.mote.demo;
 import dev.mote.mqtt.Qos;
 import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * What happened to one device's messages: the device records what it sent and what the broker
@@ -22,6 +23,8 @@ public final class DeviceStats {
     private final BitSet receivedSeqs = new BitSet();
     private final LatencyHistogram latency = new LatencyHistogram();
     private long duplicates;
+    private volatile long highestReceived = -1;
+    private volatile Thread waiter;
     private volatile String error;
 
     DeviceStats(int index, String id, Qos qos) {
@@ -71,6 +74,35 @@ public final class DeviceStats {
             receivedSeqs.set(bit);
         }
         latency.record(latencyNanos);
+        if (seq > highestReceived) {
+            highestReceived = seq;
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+    }
+
+    /**
+     * Blocks the device until the consumer has received one of its messages numbered
+     * {@code seq - lead} or later, at most {@code timeoutNanos}. Keeps the device from running
+     * ahead of what the broker can deliver (Moquette accepts messages faster than it can deliver
+     * them, and drops work once its queues are full).
+     */
+    void awaitConsumer(long seq, int lead, long timeoutNanos) {
+        if (seq - highestReceived <= lead) {
+            return;
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        waiter = Thread.currentThread();
+        try {
+            long left;
+            while (seq - highestReceived > lead && (left = deadline - System.nanoTime()) > 0) {
+                LockSupport.parkNanos(this, left);
+            }
+        } finally {
+            waiter = null;
+        }
     }
 
     // ---------------------------------------------------------------- reading

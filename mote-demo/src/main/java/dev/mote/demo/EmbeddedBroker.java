@@ -23,8 +23,16 @@ public final class EmbeddedBroker implements AutoCloseable {
     /**
      * Starts a broker that accepts anonymous clients and packets carrying payloads of up to
      * {@code maxPayload} bytes.
+     *
+     * @param maxInFlight how many messages the clients may have inside the broker at once; sizes
+     *                    Moquette's session command queues, which drop work (and so leave QoS 1/2
+     *                    publishes unacknowledged) once full
      */
-    public static EmbeddedBroker start(int maxPayload) {
+    public static EmbeddedBroker start(int maxPayload, int maxInFlight) {
+        // Netty 4.1 uses sun.misc.Unsafe, for which JDK 24+ prints warnings; the demo does not need it.
+        if (System.getProperty("io.netty.noUnsafe") == null) {
+            System.setProperty("io.netty.noUnsafe", "true");
+        }
         RuntimeException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             int port = freePort();
@@ -32,6 +40,7 @@ public final class EmbeddedBroker implements AutoCloseable {
             p.setProperty("host", HOST);
             p.setProperty("port", Integer.toString(port));
             p.setProperty("allow_anonymous", "true");
+            p.setProperty("session_queue_size", Integer.toString(Math.max(1024, 4 * maxInFlight)));
             p.setProperty("persistence_enabled", "false");
             // Moquette 0.17 otherwise reports to a telemetry service (and looks up the public IP) at start.
             p.setProperty("telemetry_enabled", "false");

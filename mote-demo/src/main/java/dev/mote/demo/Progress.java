@@ -40,7 +40,7 @@ final class Progress {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        print();
+        print(true);
         if (terminal) {
             out.println();
         }
@@ -55,11 +55,12 @@ final class Progress {
             } catch (InterruptedException e) {
                 return;
             }
-            print();
+            print(false);
         }
     }
 
-    private synchronized void print() {
+    /** Prints the counts and the receive rate since the last line (or, for the last line, overall). */
+    private synchronized void print(boolean last) {
         long now = System.nanoTime();
         long sent = 0, acknowledged = 0, received = 0;
         for (DeviceStats d : devices) {
@@ -67,11 +68,13 @@ final class Progress {
             acknowledged += d.acknowledgedCount();
             received += d.receivedCount();
         }
-        double rate = now > lastNanos ? (received - lastReceived) * 1e9 / (now - lastNanos) : 0;
+        long since = last ? start : lastNanos;
+        long before = last ? 0 : lastReceived;
+        double rate = now > since ? (received - before) * 1e9 / (now - since) : 0;
         lastNanos = now;
         lastReceived = received;
-        String line = String.format(Locale.ROOT, "%6.1f s   sent %,11d   acked %,11d   received %,11d   %,9.0f msg/s",
-                (now - start) / 1e9, sent, acknowledged, received, rate);
+        String line = String.format(Locale.ROOT, "%6.1f s   sent %,11d   acked %,11d   received %,11d   %,9.0f msg/s%s",
+                (now - start) / 1e9, sent, acknowledged, received, rate, last ? " on average" : "");
         if (terminal) {
             out.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
             lastLength = line.length();
