@@ -30,6 +30,19 @@ public record Config(int devices, Duration duration, long count, int payloadByte
         check(rate >= 0 && rate <= 1_000_000, "--rate must be from 0 (as fast as possible) to 1000000, not " + rate);
     }
 
+    /**
+     * How many messages a device at {@code qos} may run ahead of what the consumer has received.
+     * QoS 0: 50, or fewer so that all devices together stay within 48 KiB of payload (Moquette
+     * drops packets for a subscriber whose connection has 64 KiB waiting). QoS 1 and 2: at most 2,
+     * since Moquette sends a subscriber no more than 10 unacknowledged QoS 1/2 messages at a time
+     * and the rest would only wait in its queue. Always at least 1.
+     */
+    public int lead(Qos qos) {
+        long all = (long) payloadBytes * devices;
+        int lead = (int) Math.max(1, Math.min(50, 48 * 1024 / all));
+        return qos == Qos.AT_MOST_ONCE ? lead : Math.min(2, lead);
+    }
+
     /** The QoS device {@code index} publishes at: 0, 1, 2, 0, 1, 2, ... */
     public Qos qosOf(int index) {
         return Qos.of(index % 3);
@@ -55,10 +68,12 @@ public record Config(int devices, Duration duration, long count, int payloadByte
                                      delivers them (default 0)
                   --help             this text
 
-                Whatever the rate, a device never runs more than %d messages ahead of what the consumer
-                has received: Moquette accepts messages faster than it can deliver them and, once its
-                queues are full, drops work, leaving QoS 1/2 publishes unacknowledged.
-                """.formatted(Demo.LEAD);
+                Whatever the rate, a device never runs more than a few messages ahead of what the
+                consumer has received (QoS 0: 50, QoS 1/2: 2; fewer when devices x payload exceeds
+                48 KiB): Moquette accepts messages faster than it can deliver them and, once its queues
+                or its connection to the consumer are full, drops work, leaving QoS 1/2 publishes
+                unacknowledged, or delayed until it resends them 5 s later.
+                """;
     }
 
     /**

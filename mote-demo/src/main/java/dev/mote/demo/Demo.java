@@ -1,9 +1,11 @@
 package dev.mote.demo;
 
 import dev.mote.mqtt.MqttClient;
+import dev.mote.mqtt.MqttException;
 import dev.mote.mqtt.MqttOptions;
 import dev.mote.mqtt.Qos;
 import dev.mote.mqtt.Subscription;
+import dev.mote.mqtt.SubscriptionRefusedException;
 import java.io.Console;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -19,9 +21,6 @@ import java.util.Locale;
 public final class Demo {
     /** The consumer's subscription: every device's telemetry. */
     public static final String FILTER = "demo/devices/#";
-
-    /** How many messages a device may run ahead of the consumer. */
-    static final int LEAD = 50;
 
     private static final long DRAIN_TIMEOUT_NANOS = 10_000_000_000L;
 
@@ -66,10 +65,9 @@ public final class Demo {
             stats.add(new DeviceStats(i, "device-" + (i + 1), config.qosOf(i)));
         }
         Consumer consumer = new Consumer(List.copyOf(stats));
-        try (EmbeddedBroker broker = EmbeddedBroker.start(config.payloadBytes(), config.devices() * LEAD);
-             MqttClient consumerClient = MqttClient.connect(options(broker, "demo-consumer"))) {
-            Subscription subscription = consumerClient.subscribe(FILTER, Qos.EXACTLY_ONCE, consumer);
-            out.println(banner(config, broker, subscription.grantedQosOfFirst()));
+        try (EmbeddedBroker broker = EmbeddedBroker.start(config.payloadBytes(), config.devices() * config.lead(Qos.AT_MOST_ONCE));
+             Subscribed subscribed = subscribe(broker, consumer)) {
+            out.println(banner(config, broker, subscribed.granted()));
             List<MqttClient> clients = new ArrayList<>();
             try {
                 for (DeviceStats d : stats) {
@@ -80,7 +78,7 @@ public final class Demo {
                 List<Thread> threads = new ArrayList<>();
                 for (int i = 0; i < stats.size(); i++) {
                     Device device = new Device(clients.get(i), stats.get(i), config.payloadBytes(),
-                            config.count(), deadline, config.rate(), LEAD);
+                            config.count(), deadline, config.rate(), config.lead(stats.get(i).qos()));
                     threads.add(Thread.ofVirtual().name(stats.get(i).id()).start(device));
                 }
                 Progress progress = new Progress(out, terminal, stats, start);
@@ -105,6 +103,38 @@ public final class Demo {
         }
     }
 
+    /**
+     * Connects the consumer and subscribes it to {@link #FILTER} at QoS 2, trying up to three
+     * times: Moquette 0.17 sometimes drops a connection whose SUBSCRIBE follows its CONNACK too
+     * closely ("SUBSCRIBE received on already closed connection").
+     */
+    private static Subscribed subscribe(EmbeddedBroker broker, Consumer consumer) {
+        for (int attempt = 1; ; attempt++) {
+            MqttClient client = MqttClient.connect(options(broker, "demo-consumer"));
+            try {
+                Subscription s = client.subscribe(FILTER, Qos.EXACTLY_ONCE, consumer);
+                return new Subscribed(client, s.grantedQosOfFirst());
+            } catch (SubscriptionRefusedException e) {
+                client.close();
+                throw e;
+            } catch (MqttException | IllegalStateException e) {
+                // IllegalStateException: mote-mqtt may fail with "Can't overwrite cause" when
+                // rethrowing a ConnectionLostException that has no cause.
+                client.close();
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private record Subscribed(MqttClient client, Qos granted) implements AutoCloseable {
+        @Override
+        public void close() {
+            client.close();
+        }
+    }
+
     private static MqttOptions options(EmbeddedBroker broker, String clientId) {
         return MqttOptions.builder(broker.url()).clientId(clientId).build();
     }
@@ -124,12 +154,20 @@ public final class Demo {
                 ? String.format(Locale.ROOT, "%,d messages of %,d bytes each", config.count(), config.payloadBytes())
                 : String.format(Locale.ROOT, "%,d-byte messages for %s", config.payloadBytes(), seconds(config.duration().toNanos()));
         String howFast = config.rate() > 0
-                ? String.format(Locale.ROOT, "at %,d msg/s each", config.rate())
+                ? String.format(Locale.ROOT, "at %,d msg/s per device", config.rate())
                 : "as fast as the broker delivers them";
         return "Embedded Moquette broker at " + broker.url() + "\n"
-                + "Consumer subscribed to " + FILTER + " at QoS 2 (granted QoS " + (granted == null ? "none" : granted.value()) + ")\n"
+                + "Consumer subscribed to " + FILTER + " at QoS 2"
+                + (granted == Qos.EXACTLY_ONCE ? "" : " (the broker granted only QoS " + granted.value() + ")") + "\n"
                 + config.devices() + " device" + (config.devices() == 1 ? "" : "s") + " (" + String.join(", ", mix) + ") publish "
-                + what + ", " + howFast + " (each at most " + LEAD + " messages ahead of the consumer)\n";
+                + what + ",\n" + howFast + ", each at most " + leads(config) + " ahead of the consumer\n";
+    }
+
+    private static String leads(Config config) {
+        int qos0 = config.lead(Qos.AT_MOST_ONCE);
+        int qos12 = config.lead(Qos.AT_LEAST_ONCE);
+        return qos0 == qos12 ? qos0 + (qos0 == 1 ? " message" : " messages")
+                : qos0 + " (QoS 0) or " + qos12 + " (QoS 1/2) messages";
     }
 
     private static String seconds(long nanos) {

@@ -26,7 +26,7 @@ public final class Device implements Runnable {
     public static final int HEADER_BYTES = 4 + 8 + 8;
 
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
-    private static final long LEAD_TIMEOUT_NANOS = 1_000_000_000L;
+    private static final long LEAD_TIMEOUT_NANOS = 100_000_000L;
 
     private final MqttClient client;
     private final DeviceStats stats;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mote.mqtt.Qos;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +18,17 @@ class ConfigTest {
                 Config.parse("--devices", "9", "--duration=2.5", "--payload", "128", "--rate", "100"));
         assertEquals(7, Config.parse("--count", "7").count());
         assertNull(Config.parse("--devices", "3", "--help"));
+    }
+
+    @Test
+    void devicesStayAFewMessagesAheadOfTheConsumer() {
+        assertEquals(50, Config.DEFAULTS.lead(Qos.AT_MOST_ONCE));
+        assertEquals(2, Config.DEFAULTS.lead(Qos.EXACTLY_ONCE));
+        Config big = Config.parse("--payload", "4096");     // 6 x 4 KiB: 2 each stays within 48 KiB
+        assertEquals(2, big.lead(Qos.AT_MOST_ONCE));
+        Config huge = Config.parse("--payload", "200000");  // never less than 1
+        assertEquals(1, huge.lead(Qos.AT_MOST_ONCE));
+        assertEquals(1, huge.lead(Qos.AT_LEAST_ONCE));
     }
 
     @Test
