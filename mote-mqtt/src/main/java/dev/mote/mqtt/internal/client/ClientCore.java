@@ -92,6 +92,8 @@ public final class ClientCore implements SessionListener {
 
     private final SubscriptionImpl defaultSubscription;
     private volatile boolean sessionPresent;
+    /** The ALPN protocol of the current connection's TLS handshake, or null. */
+    private volatile String applicationProtocol;
     private final Completion connack = new Completion();
 
     /** A received message, where it goes, and the acknowledgement it owes. */
@@ -111,6 +113,11 @@ public final class ClientCore implements SessionListener {
 
     public MqttOptions options() {
         return options;
+    }
+
+    /** The application protocol the server chose in the TLS handshake (ALPN), or null. */
+    public String applicationProtocol() {
+        return applicationProtocol;
     }
 
     public String describeServer() {
@@ -139,6 +146,7 @@ public final class ClientCore implements SessionListener {
             finishClose(ex);
             throw ex;
         }
+        applicationProtocol = transport.applicationProtocol();
         Connection c = new Connection(transport);
         if (defaultSubscription != null) {
             defaultSubscription.start("mote-default-handler-" + options.clientId());
