@@ -48,7 +48,8 @@ public final class TlsFailures {
             if (which == null) {
                 return "server certificate expired";
             }
-            return (which == leaf ? "server certificate expired: " : "a certificate in the server's chain expired: ")
+            boolean isLeaf = which == leaf || (pathFailure != null && pathFailure.getIndex() == 0);
+            return (isLeaf ? "server certificate expired: " : "a certificate in the server's chain expired: ")
                     + name(which) + " was valid until " + which.getNotAfter().toInstant();
         }
         if (reason == BasicReason.NOT_YET_VALID || find(failure, CertificateNotYetValidException.class) != null) {
