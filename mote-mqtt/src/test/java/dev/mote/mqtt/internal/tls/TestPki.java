@@ -44,7 +44,7 @@ final class TestPki {
     }
 
     TestPki(Path dir) throws IOException {
-        this.dir = dir;
+        this.dir = Files.createDirectories(dir);
         write("req.cnf", """
                 [req]
                 distinguished_name = dn
