@@ -29,8 +29,16 @@ public final class TlsFailures {
 
     private TlsFailures() {}
 
-    /** What the connection had asked for, to word the advice. */
-    public record Context(String host, List<String> alpn, boolean clientCertificate, String trustSource) {}
+    /**
+     * What the connection had asked for, to word the advice.
+     *
+     * @param clientCertificate the subject of the configured client certificate, or null
+     */
+    public record Context(String host, List<String> alpn, String clientCertificate, String trustSource) {
+        boolean hasClientCertificate() {
+            return clientCertificate != null;
+        }
+    }
 
     /**
      * Explains a failure during or right after the handshake, or returns null if it does not
@@ -91,6 +99,13 @@ public final class TlsFailures {
                 || messageContains(failure, "plaintext connection")) {
             return "the server does not speak TLS (plain TCP broker on a TLS port?)";
         }
+        if (ctx.hasClientCertificate() && find(failure, SocketException.class) != null) {
+            // A TLS 1.3 server checks our certificate while we still write our last handshake
+            // messages; when it refuses, its alert is lost behind "Broken pipe" or "Connection reset".
+            return "the server closed the connection on receiving the client certificate (" + ctx.clientCertificate()
+                    + "); it probably rejected it: check that the broker trusts the CA that issued it and accepts it "
+                    + "for client authentication (" + failure.getMessage() + ")";
+        }
         if (messageContains(failure, "Remote host terminated the handshake")
                 || find(failure, EOFException.class) != null
                 || (find(failure, SocketException.class) != null && messageContains(failure, "reset"))) {
@@ -107,7 +122,7 @@ public final class TlsFailures {
     }
 
     static String explainAlert(String alert, Context ctx) {
-        String clientCertHint = ctx.clientCertificate() ? ""
+        String clientCertHint = ctx.hasClientCertificate() ? ""
                 : "; no client certificate is configured (TlsConfig.Builder.clientCertificate or clientPkcs12)";
         return switch (alert) {
             case "no_application_protocol" -> ctx.alpn().isEmpty()
@@ -118,8 +133,8 @@ public final class TlsFailures {
             case "certificate_required" -> "the server requires a client certificate (TLS alert certificate_required)"
                     + clientCertHint;
             case "bad_certificate", "unsupported_certificate", "certificate_revoked", "certificate_expired",
-                    "certificate_unknown", "unknown_ca", "access_denied", "decrypt_error" -> ctx.clientCertificate()
-                    ? "the server rejected the client certificate (TLS alert " + alert + ")"
+                    "certificate_unknown", "unknown_ca", "access_denied", "decrypt_error" -> ctx.hasClientCertificate()
+                    ? "the server rejected the client certificate " + ctx.clientCertificate() + " (TLS alert " + alert + ")"
                     : "the server refused this client (TLS alert " + alert + ")" + clientCertHint;
             case "handshake_failure" -> "the server refused the handshake (TLS alert handshake_failure): no TLS 1.2/1.3 "
                     + "cipher suite in common, or it requires a client certificate" + clientCertHint;

@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import javax.net.ssl.SNIHostName;
@@ -54,6 +56,9 @@ public final class TlsTransport implements Transport {
     /** Writes in progress; close sends close_notify only when none is, so it cannot wait behind a stuck write. */
     private final AtomicInteger writing = new AtomicInteger();
     private volatile boolean closed;
+    /** Counted down when a read fails; {@link #alertReceived} then says why, if it was an alert from the server. */
+    private final CountDownLatch readFailed = new CountDownLatch(1);
+    private volatile String alertReceived;
 
     private TlsTransport(Socket plain, SSLSocket ssl, String description, TlsFailures.Context context) throws IOException {
         this.plain = plain;
@@ -101,7 +106,8 @@ public final class TlsTransport implements Transport {
         SSLSocket ssl = (SSLSocket) tls.sslContext().getSocketFactory().createSocket(plain, host, port, true);
         ssl.setUseClientMode(true);
         ssl.setSSLParameters(parameters(ssl, host, tls));
-        TlsFailures.Context ctx = new TlsFailures.Context(host, tls.alpn(), tls.clientCertificate().isPresent(), tls.describeTrust());
+        String clientSubject = tls.clientCertificate().map(c -> c.getSubjectX500Principal().getName()).orElse(null);
+        TlsFailures.Context ctx = new TlsFailures.Context(host, tls.alpn(), clientSubject, tls.describeTrust());
         String peer = host + ":" + port;
         try {
             ssl.setSoTimeout(millisLeft(deadline));
@@ -188,8 +194,16 @@ public final class TlsTransport implements Transport {
                 dst.put(readChunk, 0, n);
             }
             return n;
-        } catch (SSLException e) {
-            throw explained(e);
+        } catch (IOException e) {
+            String why = e instanceof SSLException ? TlsFailures.explainAfterHandshake(e, context) : null;
+            alertReceived = why;
+            readFailed.countDown();
+            if (why == null) {
+                throw e;
+            }
+            SSLException x = new SSLException(why);
+            x.initCause(e);
+            throw x;
         }
     }
 
@@ -212,9 +226,31 @@ public final class TlsTransport implements Transport {
             }
         } catch (SSLException e) {
             throw explained(e);
+        } catch (IOException e) {
+            throw alertBehind(e);
         } finally {
             writing.decrementAndGet();
         }
+    }
+
+    /**
+     * A TLS 1.3 server judges the client certificate after the client's handshake is over, then
+     * sends an alert and closes; our next write fails with "Broken pipe" while the alert that says
+     * why waits in the receive buffer for the reader. Give the reader a moment to find it, so the
+     * connection fails with the reason and not with the symptom.
+     */
+    private IOException alertBehind(IOException writeFailure) {
+        if (closed) {
+            return writeFailure;
+        }
+        try {
+            if (readFailed.await(250, TimeUnit.MILLISECONDS) && alertReceived != null) {
+                return new SSLException(alertReceived, writeFailure);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return writeFailure;
     }
 
     /** An alert after the handshake (a TLS 1.3 server rejects a client certificate then), in plain words. */

@@ -36,6 +36,8 @@ final class TestPki {
     final Path clientEcSec1Key;
     final Path clientEcPkcs8Key;
     final Path clientP12;
+    /** The client EC key's certificate, signed by the CA that nobody trusts. */
+    final Path untrustedClientCert;
     final Path otherRsaKey;
     final Path otherEcKey;
 
@@ -101,6 +103,9 @@ final class TestPki {
         clientEcCert = sign("client-ec.pem", clientEcSec1Key, "/CN=client-ec", caCert, caKey, "client.ext");
         clientEcPkcs8Key = dir.resolve("client-ec.pkcs8.key");
         openssl("pkcs8", "-topk8", "-nocrypt", "-in", clientEcSec1Key.toString(), "-out", clientEcPkcs8Key.toString());
+
+        untrustedClientCert = sign("client-untrusted.pem", clientEcSec1Key, "/CN=client-untrusted", otherCaCert, otherCaKey,
+                "client.ext");
 
         clientP12 = dir.resolve("client.p12");
         openssl("pkcs12", "-export", "-inkey", clientRsaPkcs1Key.toString(), "-in", clientRsaCert.toString(),
