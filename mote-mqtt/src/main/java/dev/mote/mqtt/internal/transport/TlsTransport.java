@@ -56,7 +56,7 @@ public final class TlsTransport implements Transport {
     /** Writes in progress; close sends close_notify only when none is, so it cannot wait behind a stuck write. */
     private final AtomicInteger writing = new AtomicInteger();
     private volatile boolean closed;
-    /** Counted down when a read fails; {@link #alertReceived} then says why, if it was an alert from the server. */
+    /** Counted down when a read fails or ends; {@link #alertReceived} then says why, if it was an alert from the server. */
     private final CountDownLatch readFailed = new CountDownLatch(1);
     private volatile String alertReceived;
 
@@ -186,12 +186,16 @@ public final class TlsTransport implements Transport {
                 int n = in.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
                 if (n > 0) {
                     dst.position(dst.position() + n);
+                } else if (n < 0) {
+                    readFailed.countDown();
                 }
                 return n;
             }
             int n = in.read(readChunk, 0, Math.min(readChunk.length, dst.remaining()));
             if (n > 0) {
                 dst.put(readChunk, 0, n);
+            } else if (n < 0) {
+                readFailed.countDown();
             }
             return n;
         } catch (IOException e) {

@@ -24,6 +24,8 @@ import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link TlsTransport} against TLS servers in this JVM: success, every handshake failure's message, ALPN, SNI, close. */
 class TlsTransportTest {
@@ -230,10 +232,12 @@ class TlsTransportTest {
         }
     }
 
-    @Test
-    void closeUnblocksABlockedReaderPromptly() throws Exception {
-        try (TlsTestServer server = server(pki.serverP12)) {
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void closeUnblocksABlockedReaderPromptly(String version) throws Exception {
+        try (TlsTestServer server = new TlsTestServer(pki.serverP12, TlsTestServer.Mode.ECHO, new String[] {version}, null)) {
             TlsTransport t = TlsTransport.connect("localhost", server.port(), trustCa, TIMEOUT);
+            assertTrue(t.describe().endsWith("(" + version + ")"), t.describe());
             CompletableFuture<Object> reader = new CompletableFuture<>();
             Thread.ofVirtual().start(() -> {
                 try {
@@ -252,9 +256,10 @@ class TlsTransportTest {
         }
     }
 
-    @Test
-    void closeUnblocksAWriterStuckOnAPeerThatDoesNotRead() throws Exception {
-        try (TlsTestServer server = new TlsTestServer(pki.serverP12, TlsTestServer.Mode.NEVER_READ, null, null)) {
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void closeUnblocksAWriterStuckOnAPeerThatDoesNotRead(String version) throws Exception {
+        try (TlsTestServer server = new TlsTestServer(pki.serverP12, TlsTestServer.Mode.NEVER_READ, new String[] {version}, null)) {
             TlsTransport t = TlsTransport.connect("localhost", server.port(), trustCa, TIMEOUT);
             CompletableFuture<Object> writer = new CompletableFuture<>();
             Thread.ofVirtual().start(() -> {
