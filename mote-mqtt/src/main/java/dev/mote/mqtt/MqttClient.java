@@ -83,6 +83,26 @@ public final class MqttClient implements AutoCloseable {
         return Optional.ofNullable(core.applicationProtocol());
     }
 
+    /**
+     * Waits until the client is connected: at once if it is, or until a reconnect succeeds.
+     *
+     * @return true if connected, false if the timeout ran out or the client closed
+     */
+    public boolean awaitConnected(Duration timeout) {
+        return core.awaitConnected(timeout);
+    }
+
+    /**
+     * The next connection event this method has not returned yet (connected, disconnected,
+     * reconnecting, session lost, closed), waiting at most {@code timeout}: a way to watch the
+     * connection without a callback. The client keeps the last 1,024 unread events.
+     *
+     * @return the event, or null if none came in time (or the client closed and all were read)
+     */
+    public ConnectionEvent nextConnectionEvent(Duration timeout) {
+        return core.nextConnectionEvent(timeout);
+    }
+
     // ---------------------------------------------------------------- publish
 
     /**

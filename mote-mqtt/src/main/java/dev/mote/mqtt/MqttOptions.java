@@ -40,6 +40,7 @@ public final class MqttOptions {
     private final Duration ackTimeout;
     private final Duration closeTimeout;
     private final int inFlightWindow;
+    private final int qos2InFlightWindow;
     private final int maxQueuedQos0;
     private final int maxIncomingPacketSize;
     private final int maxOutgoingPacketSize;
@@ -47,6 +48,12 @@ public final class MqttOptions {
     private final MessageHandler defaultHandler;
     private final TlsConfig tls;
     private final MqttTransport.Factory transport;
+    private final java.util.List<Server> servers;
+    private final ReconnectPolicy reconnect;
+    private final int offlineMessages;
+    private final long offlineBytes;
+    private final OfflinePolicy offlinePolicy;
+    private final java.util.function.Consumer<ConnectionEvent> connectionListener;
 
     private MqttOptions(Builder b) {
         this.serverUri = b.serverUri;
@@ -65,14 +72,70 @@ public final class MqttOptions {
         this.ackTimeout = b.ackTimeout;
         this.closeTimeout = b.closeTimeout;
         this.inFlightWindow = b.inFlightWindow;
+        this.qos2InFlightWindow = Math.min(b.qos2InFlightWindow, b.inFlightWindow);
         this.maxQueuedQos0 = b.maxQueuedQos0;
         this.maxIncomingPacketSize = b.maxIncomingPacketSize;
         this.maxOutgoingPacketSize = b.maxOutgoingPacketSize;
         this.subscriptionBuffer = b.subscriptionBuffer;
         this.defaultHandler = b.defaultHandler;
+        java.util.List<Server> all = new java.util.ArrayList<>();
+        all.add(new Server(b.serverUri, b.scheme, b.host, b.port));
+        all.addAll(b.alternates);
+        this.servers = java.util.List.copyOf(all);
         this.transport = b.transport;
         this.tls = b.tls != null ? b.tls
-                : scheme.equals("mqtts") && transport == null ? TlsConfig.defaults() : null;
+                : b.anyTls() && transport == null ? TlsConfig.defaults() : null;
+        this.reconnect = b.reconnect;
+        this.offlineMessages = b.offlineMessages;
+        this.offlineBytes = b.offlineBytes;
+        this.offlinePolicy = b.offlinePolicy;
+        this.connectionListener = b.connectionListener;
+    }
+
+    /**
+     * One broker address.
+     *
+     * @param uri    the URL as given
+     * @param scheme the scheme, lower case ({@code tcp} normalised to {@code mqtt}; {@code ssl}
+     *               and {@code tls} to {@code mqtts})
+     * @param host   the host name or address
+     * @param port   the port
+     */
+    public record Server(String uri, String scheme, String host, int port) {
+        @Override
+        public String toString() {
+            return scheme + "://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    /** The brokers to connect to: the one from {@link #builder(String)} first, then the alternates in order. */
+    public java.util.List<Server> servers() {
+        return servers;
+    }
+
+    /** How the client reconnects after a connection breaks. */
+    public ReconnectPolicy reconnect() {
+        return reconnect;
+    }
+
+    /** The most publishes buffered while disconnected. */
+    public int offlineMessages() {
+        return offlineMessages;
+    }
+
+    /** The most payload bytes buffered while disconnected. */
+    public long offlineBytes() {
+        return offlineBytes;
+    }
+
+    /** What a publish does when the offline buffer is full. */
+    public OfflinePolicy offlinePolicy() {
+        return offlinePolicy;
+    }
+
+    /** The connection listener, or null. */
+    public java.util.function.Consumer<ConnectionEvent> connectionListener() {
+        return connectionListener;
     }
 
     /**
@@ -161,6 +224,11 @@ public final class MqttOptions {
         return inFlightWindow;
     }
 
+    /** The most QoS 2 publishes unacknowledged at once (within {@link #inFlightWindow()}). */
+    public int qos2InFlightWindow() {
+        return qos2InFlightWindow;
+    }
+
     /** The most QoS 0 publishes queued and not yet written; a publish beyond it waits. */
     public int maxQueuedQos0() {
         return maxQueuedQos0;
@@ -187,8 +255,10 @@ public final class MqttOptions {
     }
 
     /**
-     * How the connection is secured: for {@code mqtts://}, the {@link TlsConfig} given to the
-     * builder or {@link TlsConfig#defaults()}; null for {@code mqtt://} and with a custom transport.
+     * How {@code mqtts://} connections are secured (to the main server and to any
+     * {@code mqtts://} alternate): the {@link TlsConfig} given to the builder or
+     * {@link TlsConfig#defaults()}; null when no server is {@code mqtts://}, and with a custom
+     * transport.
      */
     public TlsConfig tls() {
         return tls;
@@ -241,6 +311,7 @@ public final class MqttOptions {
         private Duration ackTimeout = Duration.ofSeconds(60);
         private Duration closeTimeout = Duration.ofSeconds(5);
         private int inFlightWindow = 1000;
+        private int qos2InFlightWindow = 20;
         private int maxQueuedQos0 = 10_000;
         private int maxIncomingPacketSize = 16 * 1024 * 1024;
         private int maxOutgoingPacketSize = PROTOCOL_MAX_PACKET_SIZE;
@@ -248,6 +319,12 @@ public final class MqttOptions {
         private MessageHandler defaultHandler;
         private TlsConfig tls;
         private MqttTransport.Factory transport;
+        private final java.util.List<Server> alternates = new java.util.ArrayList<>();
+        private ReconnectPolicy reconnect = ReconnectPolicy.defaults();
+        private int offlineMessages = 10_000;
+        private long offlineBytes = 64L * 1024 * 1024;
+        private OfflinePolicy offlinePolicy = OfflinePolicy.BLOCK;
+        private java.util.function.Consumer<ConnectionEvent> connectionListener;
 
         private Builder(String serverUri) {
             Objects.requireNonNull(serverUri, "serverUri");
@@ -375,6 +452,17 @@ public final class MqttOptions {
             return this;
         }
 
+        /**
+         * The most QoS 2 publishes unacknowledged at once; default 20. A broker counts the QoS 2
+         * messages it has received and not yet released, and MQTT 3.1.1 has no way to tell the
+         * client its limit: Mosquitto's default ({@code max_inflight_messages 20}) disconnects a
+         * client that has more. Raise it for brokers configured higher.
+         */
+        public Builder qos2InFlightWindow(int window) {
+            this.qos2InFlightWindow = range(window, 1, 65_535, "qos2InFlightWindow");
+            return this;
+        }
+
         /** The most QoS 0 publishes waiting to be written; default 10,000. */
         public Builder maxQueuedQos0(int max) {
             this.maxQueuedQos0 = range(max, 1, Integer.MAX_VALUE, "maxQueuedQos0");
@@ -409,12 +497,31 @@ public final class MqttOptions {
         }
 
         /**
-         * How to secure the connection; needs an {@code mqtts://} URL. Without it an
-         * {@code mqtts://} URL uses {@link TlsConfig#defaults()}: the JDK's trust store, host name
-         * verification on.
+         * How to secure the connection; needs an {@code mqtts://} URL (the main one or an
+         * alternate; every {@code mqtts://} server uses it, each checked against its own host
+         * name). Without it an {@code mqtts://} URL uses {@link TlsConfig#defaults()}: the JDK's
+         * trust store, host name verification on.
          */
         public Builder tls(TlsConfig tls) {
             this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
+         * More brokers to fail over to (a cluster): on each failed connection attempt the client
+         * moves to the next URL, and back to the first after the last.
+         */
+        public Builder alternateServers(String... serverUris) {
+            for (String uri : serverUris) {
+                Builder parsed = new Builder(uri);
+                alternates.add(new Server(uri, parsed.scheme, parsed.host, parsed.port));
+            }
+            return this;
+        }
+
+        /** How to reconnect after a connection breaks; default {@link ReconnectPolicy#defaults()}. */
+        public Builder reconnect(ReconnectPolicy policy) {
+            this.reconnect = Objects.requireNonNull(policy, "policy");
             return this;
         }
 
@@ -429,13 +536,38 @@ public final class MqttOptions {
             return this;
         }
 
+        /**
+         * Bounds the publishes accepted while disconnected (they go out, in order, after the
+         * reconnect): at most {@code messages} and {@code bytes} of payload, and what a publish
+         * does beyond that. Default: 10,000 messages, 64 MiB, {@link OfflinePolicy#BLOCK}.
+         * QoS 1 and 2 publishes also count against the in-flight window.
+         */
+        public Builder offlineBuffer(int messages, long bytes, OfflinePolicy policy) {
+            this.offlineMessages = range(messages, 0, Integer.MAX_VALUE, "offline buffer messages");
+            if (bytes < 0) {
+                throw new IllegalArgumentException("offline buffer bytes must not be negative, not " + bytes);
+            }
+            this.offlineBytes = bytes;
+            this.offlinePolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Told of every {@link ConnectionEvent}, in order, on a virtual thread of the client's
+         * (so it may block without stalling the connection).
+         */
+        public Builder connectionListener(java.util.function.Consumer<ConnectionEvent> listener) {
+            this.connectionListener = listener;
+            return this;
+        }
+
         /** Checks the combination and builds. */
         public MqttOptions build() {
             if (tls != null && transport != null) {
                 throw new IllegalArgumentException("tls(...) and transport(...) do not combine: with your own transport, "
                         + "Mote does not open TLS; do TLS in the transport or drop transport(...)");
             }
-            if (tls != null && !scheme.equals("mqtts")) {
+            if (tls != null && !anyTls()) {
                 throw new IllegalArgumentException("tls(...) needs an mqtts:// URL, not " + serverUri);
             }
             if (!cleanSession && (clientId == null || clientId.isEmpty())) {
@@ -444,6 +576,10 @@ public final class MqttOptions {
                         : "an empty client id needs cleanSession true ([MQTT-3.1.3-7])");
             }
             return new MqttOptions(this);
+        }
+
+        private boolean anyTls() {
+            return scheme.equals("mqtts") || alternates.stream().anyMatch(s -> s.scheme().equals("mqtts"));
         }
 
         private static Duration positive(Duration d, String name) {

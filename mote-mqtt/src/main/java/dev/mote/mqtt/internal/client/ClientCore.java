@@ -10,6 +10,8 @@ import dev.mote.mqtt.MqttException;
 import dev.mote.mqtt.MqttInterruptedException;
 import dev.mote.mqtt.MqttOptions;
 import dev.mote.mqtt.MqttTimeoutException;
+import dev.mote.mqtt.ConnectionEvent;
+import dev.mote.mqtt.ReconnectPolicy;
 import dev.mote.mqtt.ProtocolViolationException;
 import dev.mote.mqtt.Qos;
 import dev.mote.mqtt.Subscription;
@@ -65,7 +67,7 @@ public final class ClientCore implements SessionListener {
     private static final int WRITE_BUFFER = 64 * 1024;
     private static final int WRITE_BATCH = 256;
 
-    private enum State { NEW, CONNECTING, CONNECTED, CLOSING, CLOSED }
+    private enum State { NEW, CONNECTING, CONNECTED, RECONNECTING, CLOSING, CLOSED }
 
     private final MqttOptions options;
     private final long ackTimeoutNanos;
@@ -73,6 +75,7 @@ public final class ClientCore implements SessionListener {
     private final Condition idle = lock.newCondition();
     private final Session session;
     private final Semaphore window;
+    private final Semaphore qos2Window;
     private final Semaphore qos0Slots;
 
     // Guarded by lock.
@@ -94,7 +97,24 @@ public final class ClientCore implements SessionListener {
     private volatile boolean sessionPresent;
     /** The ALPN protocol of the current connection's TLS handshake, or null. */
     private volatile String applicationProtocol;
-    private final Completion connack = new Completion();
+
+    // Resilience, guarded by lock.
+    private MqttOptions.Server server;
+    private int serverIndex;
+    private boolean everConnected;
+    /** QoS 0 publishes accepted while disconnected, in order. */
+    private final java.util.ArrayDeque<DeliveryImpl> offlineQos0 = new java.util.ArrayDeque<>();
+    private int offlineCount;
+    private long offlineBytes;
+    private final Condition offlineRoom = lock.newCondition();
+    private final Condition reconnectWake = lock.newCondition();
+    /** Subscriptions whose SUBSCRIBE must go (again) once connected. */
+    private final List<SubscriptionImpl> toResubscribe = new ArrayList<>();
+    /** UNSUBSCRIBEs to send (again) once connected. */
+    private final List<Request> toUnsubscribe = new ArrayList<>();
+    private Thread reconnectThread;
+    private Thread listenerThread;
+    private final EventLog events = new EventLog();
 
     /** A received message, where it goes, and the acknowledgement it owes. */
     private record Inbound(Message message, Object targets, InboundAck ack) {}
@@ -104,6 +124,7 @@ public final class ClientCore implements SessionListener {
         this.ackTimeoutNanos = options.ackTimeout().toNanos();
         this.session = new Session(this, Connect.LEVEL_3_1_1);
         this.window = new Semaphore(options.inFlightWindow());
+        this.qos2Window = new Semaphore(options.qos2InFlightWindow());
         this.qos0Slots = new Semaphore(options.maxQueuedQos0());
         MessageHandler dh = options.defaultHandler();
         this.defaultSubscription = dh == null ? null
@@ -120,13 +141,18 @@ public final class ClientCore implements SessionListener {
         return applicationProtocol;
     }
 
+    /** The broker connected to (or last tried), for messages. */
     public String describeServer() {
-        return options.scheme() + "://" + options.host() + ":" + options.port();
+        MqttOptions.Server s = server;
+        return (s != null ? s : options.servers().get(0)).toString();
     }
 
     // ================================================================ connect and close
 
-    /** Connects and waits for CONNACK; on failure everything is released and the exception thrown. */
+    /**
+     * Connects and waits for CONNACK, trying each server of the options once, in order. On
+     * failure everything is released and the last server's exception thrown.
+     */
     public void connect() {
         lock.lock();
         try {
@@ -137,48 +163,79 @@ public final class ClientCore implements SessionListener {
         } finally {
             lock.unlock();
         }
-        long deadline = System.nanoTime() + options.connectTimeout().toNanos();
-        Transport transport;
-        try {
-            transport = Transports.connect(options);
-        } catch (IOException e) {
-            MqttException ex = new MqttException("cannot connect to " + describeServer() + ": " + e.getMessage(), e);
-            finishClose(ex);
-            throw ex;
-        }
-        applicationProtocol = transport.applicationProtocol();
-        Connection c = new Connection(transport);
         if (defaultSubscription != null) {
             defaultSubscription.start("mote-default-handler-" + options.clientId());
         }
+        if (options.connectionListener() != null) {
+            listenerThread = ClientThreads.start("mote-events-" + options.clientId(),
+                    () -> events.runListener(options.connectionListener()));
+        }
+        List<MqttOptions.Server> servers = options.servers();
+        MqttException last = null;
+        for (int i = 0; i < servers.size(); i++) {
+            try {
+                connectOnce(servers.get(i), i);
+                return;
+            } catch (MqttInterruptedException e) {
+                last = e;
+                break;
+            } catch (MqttException e) {
+                last = e;
+            }
+        }
+        finishClose(last);
+        joinThreads(null, System.nanoTime() + options.closeTimeout().toNanos());
+        throw last;
+    }
+
+    /**
+     * One connection attempt: transport, CONNECT, CONNACK within the connect timeout. On success
+     * the connection is live (and what the last one left is being resent); on failure its
+     * threads are ending and the reason is thrown.
+     */
+    private void connectOnce(MqttOptions.Server target, int index) {
+        long deadline = System.nanoTime() + options.connectTimeout().toNanos();
+        Transport transport;
+        try {
+            transport = Transports.connect(options, target);
+        } catch (IOException e) {
+            throw new MqttException("cannot connect to " + target + ": " + e.getMessage(), e);
+        }
+        applicationProtocol = transport.applicationProtocol();
+        Connection c = new Connection(transport, target);
         lock.lock();
         try {
+            if (state == State.CLOSING || state == State.CLOSED) {
+                transport.close();
+                throw new ClientClosedException("the client was closed while connecting", null);
+            }
             conn = c;
-            c.writer = Thread.ofVirtual().name("mote-writer-" + options.clientId()).start(() -> runWriter(c));
+            server = target;
+            serverIndex = index;
+            c.writer = ClientThreads.start("mote-writer-" + options.clientId(), () -> runWriter(c));
             session.connect(connectPacket(), options.pingTimeout().toNanos());
-            c.reader = Thread.ofVirtual().name("mote-reader-" + options.clientId()).start(() -> runReader(c));
+            c.reader = ClientThreads.start("mote-reader-" + options.clientId(), () -> runReader(c));
         } finally {
             lock.unlock();
         }
-        long remaining = deadline - System.nanoTime();
         boolean answered;
         try {
-            answered = connack.awaitNanos(Math.max(1, remaining), "CONNACK");
+            answered = c.connack.awaitNanos(Math.max(1, deadline - System.nanoTime()), "CONNACK");
         } catch (MqttInterruptedException e) {
             connectionFailed(c, new ClientClosedException("interrupted while connecting", e));
             throw e;
         }
         if (!answered) {
-            MqttTimeoutException ex = new MqttTimeoutException("no CONNACK from " + describeServer() + " within "
+            MqttTimeoutException ex = new MqttTimeoutException("no CONNACK from " + target + " within "
                     + options.connectTimeout().toMillis() + " ms of connecting");
             connectionFailed(c, ex);
             throw ex;
         }
-        MqttException f = connack.failureCause();
+        MqttException f = c.connack.failureCause();
         if (f != null) {
             throw Failures.rethrow(f);
         }
-        c.keepAlive = Thread.ofVirtual().name("mote-keepalive-" + options.clientId()).start(() -> runKeepAlive(c));
+        c.keepAlive = ClientThreads.start("mote-keepalive-" + options.clientId(), () -> runKeepAlive(c));
     }
 
     private Connect connectPacket() {
@@ -204,6 +261,8 @@ public final class ClientCore implements SessionListener {
             }
             boolean wasConnected = state == State.CONNECTED;
             state = State.CLOSING;
+            reconnectWake.signalAll();
+            offlineRoom.signalAll();
             c = conn;
             if (wasConnected && c != null && !c.failed.get()) {
                 // Let what was accepted go out: acknowledged QoS 1/2, written QoS 0.
@@ -244,6 +303,7 @@ public final class ClientCore implements SessionListener {
     private void wakePublishers() {
         if (publishersWoken.compareAndSet(false, true)) {
             window.release(Integer.MAX_VALUE / 4);
+            qos2Window.release(Integer.MAX_VALUE / 4);
             qos0Slots.release(Integer.MAX_VALUE / 4);
         }
     }
@@ -265,12 +325,25 @@ public final class ClientCore implements SessionListener {
             session.close(token -> failToken(token, pending));
             if (conn != null) {
                 conn.queue.discard(token -> failToken(token, pending));
+                conn.connack.fail(cause);
             }
+            DeliveryImpl d;
+            while ((d = offlineQos0.pollFirst()) != null) {
+                failToken(d, pending);
+            }
+            for (Request r : toUnsubscribe) {
+                r.fail(pending);
+            }
+            toUnsubscribe.clear();
+            toResubscribe.clear();
             ended = new ArrayList<>(subscriptions);
             subscriptions.clear();
             filterUsers.clear();
-            connack.fail(cause);
             idle.signalAll();
+            offlineRoom.signalAll();
+            reconnectWake.signalAll();
+            events.append(new ConnectionEvent.Closed(cause instanceof ClientClosedException ? null : cause));
+            events.close();
         } finally {
             lock.unlock();
         }
@@ -285,6 +358,12 @@ public final class ClientCore implements SessionListener {
 
     private void joinThreads(Connection c, long deadline) {
         List<Thread> threads = new ArrayList<>();
+        for (Thread t : new Thread[] {reconnectThread, listenerThread}) {
+            if (t != null && t != Thread.currentThread()) {
+                LockSupport.unpark(t);
+                threads.add(t);
+            }
+        }
         if (c != null) {
             for (Thread t : new Thread[] {c.reader, c.writer, c.keepAlive}) {
                 if (t != null && t != Thread.currentThread()) {
@@ -333,8 +412,9 @@ public final class ClientCore implements SessionListener {
 
     /**
      * The connection broke (I/O error, protocol violation, dead keep-alive, CONNACK timeout).
-     * Without automatic reconnect the client closes, and every pending operation fails with
-     * {@code cause}.
+     * An established connection is given up for a reconnect if the policy allows it; otherwise
+     * the client closes and every pending operation fails with {@code cause}. A connection that
+     * never got its CONNACK is only cleaned up: the attempt that made it reports the failure.
      */
     private void connectionFailed(Connection c, MqttException cause) {
         if (!c.failed.compareAndSet(false, true)) {
@@ -342,21 +422,142 @@ public final class ClientCore implements SessionListener {
         }
         c.transport.close();
         c.queue.close();
-        boolean userClosing;
+        c.connack.fail(cause);
+        Thread keepAlive = c.keepAlive;
+        if (keepAlive != null) {
+            LockSupport.unpark(keepAlive); // it parks up to a second; let it see the failure now
+        }
+        boolean closeClient = false;
         lock.lock();
         try {
-            userClosing = state == State.CLOSING || state == State.CLOSED;
+            if (state == State.CLOSING || state == State.CLOSED) {
+                return;
+            }
+            if (conn == c) {
+                session.connectionLost(token -> abandoned(token, cause));
+                MqttException qos0Lost = new ConnectionLostException("the connection broke before this QoS 0 message was written: "
+                        + cause.getMessage(), cause);
+                c.queue.discard(token -> {
+                    if (token instanceof DeliveryImpl d && d.qos() == Qos.AT_MOST_ONCE) {
+                        failToken(d, qos0Lost);
+                    }
+                });
+            }
+            if (!c.established) {
+                return;
+            }
+            LOG.log(System.Logger.Level.DEBUG, () -> "connection to " + c.server + " failed: " + cause.getMessage());
+            if (options.reconnect().enabled()) {
+                state = State.RECONNECTING;
+                events.append(new ConnectionEvent.Disconnected(cause, true));
+                reconnectThread = ClientThreads.start("mote-reconnect-" + options.clientId(), () -> runReconnect(cause));
+            } else {
+                events.append(new ConnectionEvent.Disconnected(cause, false));
+                closeClient = true;
+            }
         } finally {
             lock.unlock();
         }
-        if (!userClosing) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "connection to " + describeServer() + " failed: " + cause.getMessage());
+        if (closeClient) {
             finishClose(cause);
             wakePublishers();
             Thread self = Thread.currentThread();
             if (self != c.reader && self != c.writer && self != c.keepAlive) {
                 joinThreads(c, System.nanoTime() + options.closeTimeout().toNanos());
             }
+        }
+    }
+
+    /** What to do with an operation the lost connection leaves unfinished. Under lock. */
+    private void abandoned(Object token, MqttException cause) {
+        switch (token) {
+            case SubscriptionImpl s -> {
+                if (s.active && options.reconnect().enabled()) {
+                    toResubscribe.add(s); // the broker may not have seen it: subscribe again
+                } else {
+                    s.failPending(cause);
+                }
+            }
+            case Request r when r.unsubscribeFilters != null && options.reconnect().enabled() -> toUnsubscribe.add(r);
+            case Request r -> r.fail(cause);
+            default -> { }
+        }
+    }
+
+    /** Body of the reconnect thread: backoff, next server, try; until connected, closed or out of attempts. */
+    private void runReconnect(MqttException firstCause) {
+        ReconnectPolicy policy = options.reconnect();
+        List<MqttOptions.Server> servers = options.servers();
+        int index;
+        lock.lock();
+        try {
+            index = serverIndex;
+        } finally {
+            lock.unlock();
+        }
+        MqttException last = firstCause;
+        for (int attempt = 1; ; attempt++) {
+            if (policy.maxAttempts() > 0 && attempt > policy.maxAttempts()) {
+                MqttException gaveUp = new ConnectionLostException("gave up reconnecting after " + policy.maxAttempts()
+                        + " attempts; the last failure: " + last.getMessage(), last);
+                events.append(new ConnectionEvent.Disconnected(gaveUp, false));
+                finishClose(gaveUp);
+                wakePublishers();
+                return;
+            }
+            MqttOptions.Server target = servers.get(index);
+            java.time.Duration delay = policy.delayBefore(attempt);
+            events.append(new ConnectionEvent.Reconnecting(attempt, delay, target.toString()));
+            lock.lock();
+            try {
+                long left = delay.toNanos();
+                while (left > 0 && state == State.RECONNECTING) {
+                    left = reconnectWake.awaitNanos(left);
+                }
+                if (state != State.RECONNECTING) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                lock.unlock();
+            }
+            try {
+                connectOnce(target, index);
+                return;
+            } catch (MqttInterruptedException e) {
+                return;
+            } catch (MqttException e) {
+                last = e;
+                MqttException failure = e;
+                LOG.log(System.Logger.Level.DEBUG, () -> "reconnect attempt to " + target + " failed: " + failure.getMessage());
+                index = (index + 1) % servers.size();
+            }
+        }
+    }
+
+    /** The application's next connection event, waiting at most {@code timeout}; null if none came. */
+    public ConnectionEvent nextConnectionEvent(java.time.Duration timeout) {
+        return events.nextForApplication(timeout.toNanos());
+    }
+
+    /** Waits until connected (true), or closed or out of time (false). */
+    public boolean awaitConnected(java.time.Duration timeout) {
+        long left = timeout.toNanos();
+        lock.lock();
+        try {
+            while (state != State.CONNECTED) {
+                if (left <= 0 || state == State.CLOSED || state == State.CLOSING) {
+                    return false;
+                }
+                left = idle.awaitNanos(left);
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MqttInterruptedException("interrupted while waiting for the connection", e);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -379,6 +580,9 @@ public final class ClientCore implements SessionListener {
             qos0Slots.release();
         } else {
             window.release();
+            if (d.qos() == Qos.EXACTLY_ONCE) {
+                qos2Window.release();
+            }
         }
         if (session.publishesInFlight() == 0 && qos0Queued == 0) {
             idle.signalAll();
@@ -392,7 +596,7 @@ public final class ClientCore implements SessionListener {
             throw new ClientClosedException(cause == null || cause instanceof ClientClosedException
                     ? "the client is closed" : "the client is closed: " + cause.getMessage(), cause);
         }
-        if (s != State.CONNECTED) {
+        if (s != State.CONNECTED && s != State.RECONNECTING) {
             throw new IllegalStateException("the client is not connected yet");
         }
     }
@@ -421,25 +625,68 @@ public final class ClientCore implements SessionListener {
                     ? " that MQTT 3.1.1 sets" : " set by maxOutgoingPacketSize"));
         }
         requireOpen();
-        DeliveryImpl d = new DeliveryImpl(topic, qos, ackTimeoutNanos);
+        DeliveryImpl d = new DeliveryImpl(topic, payload, retain, qos, ackTimeoutNanos);
         Semaphore slots = qos == Qos.AT_MOST_ONCE ? qos0Slots : window;
-        acquire(slots, qos, topic);
+        if (qos == Qos.EXACTLY_ONCE) {
+            acquire(qos2Window, qos, topic);
+            try {
+                acquire(slots, qos, topic);
+            } catch (RuntimeException e) {
+                qos2Window.release();
+                throw e;
+            }
+        } else {
+            acquire(slots, qos, topic);
+        }
+        boolean accepted = false;
         lock.lock();
         try {
-            if (state != State.CONNECTED) {
-                slots.release();
-                requireOpen();
+            requireOpen();
+            boolean offline = state != State.CONNECTED;
+            if (offline) {
+                offline = admitOffline(payload.length, topic);
             }
             if (qos == Qos.AT_MOST_ONCE) {
                 qos0Queued++;
             }
-            session.publish(topic, payload, qos.value(), retain, d);
+            accepted = true;
+            if (offline) {
+                offlineCount++;
+                offlineBytes += payload.length;
+            }
+            if (offline && qos == Qos.AT_MOST_ONCE) {
+                offlineQos0.addLast(d);
+            } else {
+                // While disconnected the session keeps a QoS 1/2 message in flight, unsent, and
+                // sends it after the next CONNACK.
+                session.publish(topic, payload, qos.value(), retain, d);
+            }
         } catch (IllegalStateException e) {
-            releasePermit(d);
+            if (accepted) {
+                releasePermit(d);
+            } else {
+                releaseSlots(slots, qos);
+            }
             throw new MqttException("cannot publish to " + Printable.quote(topic) + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (!accepted) {
+                releaseSlots(slots, qos);
+            }
+            throw e;
         } finally {
             lock.unlock();
         }
+        return waitFor(d, wait);
+    }
+
+    private void releaseSlots(Semaphore slots, Qos qos) {
+        slots.release();
+        if (qos == Qos.EXACTLY_ONCE) {
+            qos2Window.release();
+        }
+    }
+
+    private static Delivery waitFor(DeliveryImpl d, Wait wait) {
         switch (wait) {
             case NONE -> { }
             case SENT -> d.awaitSent();
@@ -448,9 +695,51 @@ public final class ClientCore implements SessionListener {
         return d;
     }
 
+    /**
+     * Makes room in the offline buffer for one more message of {@code bytes}, as the offline
+     * policy says. Under lock; may wait on it. Returns false if the client got connected while
+     * waiting (the message then goes out normally).
+     */
+    private boolean admitOffline(int bytes, String topic) {
+        long left = ackTimeoutNanos;
+        while (state == State.RECONNECTING
+                && (offlineCount + 1 > options.offlineMessages() || offlineBytes + bytes > options.offlineBytes())) {
+            String full = "the offline buffer is full (" + offlineCount + " messages, " + offlineBytes
+                    + " bytes; limits " + options.offlineMessages() + " and " + options.offlineBytes()
+                    + ") while reconnecting to " + describeServer();
+            switch (options.offlinePolicy()) {
+                case FAIL -> throw new MqttException("cannot publish to " + Printable.quote(topic) + ": " + full);
+                case DROP_OLDEST_QOS0 -> {
+                    DeliveryImpl oldest = offlineQos0.pollFirst();
+                    if (oldest == null) {
+                        throw new MqttException("cannot publish to " + Printable.quote(topic) + ": " + full
+                                + ", and it holds no QoS 0 message to drop");
+                    }
+                    offlineCount--;
+                    offlineBytes -= oldest.payloadLength();
+                    failToken(oldest, new MqttException("dropped from the full offline buffer to make room for a newer message"));
+                }
+                case BLOCK -> {
+                    if (left <= 0) {
+                        throw new MqttTimeoutException(full + " for " + options.ackTimeout().toMillis() + " ms");
+                    }
+                    try {
+                        left = offlineRoom.awaitNanos(left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new MqttInterruptedException("interrupted while waiting for room in the offline buffer", e);
+                    }
+                    requireOpen();
+                }
+            }
+        }
+        return state == State.RECONNECTING;
+    }
+
     /** Bytes a PUBLISH would take on the wire, in long arithmetic so huge payloads cannot overflow. */
     private static long publishSize(String topic, int payloadLength, int qos) {
-        long remaining = 2L + dev.mote.mqtt.internal.codec.Utf8.encodedLength(topic) + (qos > 0 ? 2 : 0) + payloadLength;
+        // encodedLength counts the topic's 2-byte length prefix already.
+        long remaining = (long) dev.mote.mqtt.internal.codec.Utf8.encodedLength(topic) + (qos > 0 ? 2 : 0) + payloadLength;
         int lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
         return 1 + lengthBytes + remaining;
     }
@@ -464,7 +753,10 @@ public final class ClientCore implements SessionListener {
             throw new MqttInterruptedException("interrupted while waiting for room to publish to " + Printable.quote(topic), e);
         }
         if (!got) {
-            throw new MqttTimeoutException(qos == Qos.AT_MOST_ONCE
+            throw new MqttTimeoutException(slots == qos2Window
+                    ? "the QoS 2 in-flight window of " + options.qos2InFlightWindow() + " unacknowledged messages stayed full for "
+                            + options.ackTimeout().toMillis() + " ms"
+                    : qos == Qos.AT_MOST_ONCE
                     ? "the queue of " + options.maxQueuedQos0() + " unwritten QoS 0 messages stayed full for "
                             + options.ackTimeout().toMillis() + " ms"
                     : "the in-flight window of " + options.inFlightWindow() + " unacknowledged messages stayed full for "
@@ -499,7 +791,11 @@ public final class ClientCore implements SessionListener {
             if (handler != null) {
                 handlersToJoin.add(sub);
             }
-            session.subscribe(wire, sub);
+            if (state == State.CONNECTED) {
+                session.subscribe(wire, sub);
+            } else {
+                toResubscribe.add(sub); // goes out after the reconnect
+            }
         } catch (IllegalStateException e) {
             unroute(sub);
             throw new MqttException("cannot subscribe: " + e.getMessage(), e);
@@ -550,9 +846,15 @@ public final class ClientCore implements SessionListener {
                 return;
             }
             List<String> unused = unroute(sub);
-            if (state == State.CONNECTED && !unused.isEmpty()) {
-                req = new Request("UNSUBACK for " + sub.filtersText());
-                session.unsubscribe(unused, req);
+            toResubscribe.remove(sub);
+            if (!unused.isEmpty() && (state == State.CONNECTED || state == State.RECONNECTING)) {
+                req = new Request("UNSUBACK for " + sub.filtersText(), unused);
+                if (state == State.CONNECTED) {
+                    session.unsubscribe(unused, req);
+                } else {
+                    toUnsubscribe.add(req); // after the reconnect; nobody waits for it
+                    req = null;
+                }
             }
         } catch (IllegalStateException e) {
             req = null; // every packet id in use: the filters stay at the broker, but no longer route here
@@ -579,7 +881,7 @@ public final class ClientCore implements SessionListener {
             Topics.validateFilter(f);
         }
         requireOpen();
-        Request req = new Request("UNSUBACK for " + filters.size() + " filter(s)");
+        Request req = new Request("UNSUBACK for " + filters.size() + " filter(s)", List.copyOf(filters));
         List<SubscriptionImpl> emptied = new ArrayList<>();
         lock.lock();
         try {
@@ -603,7 +905,11 @@ public final class ClientCore implements SessionListener {
             for (String f : filters) {
                 filterUsers.remove(f);
             }
-            session.unsubscribe(filters, req);
+            if (state == State.CONNECTED) {
+                session.unsubscribe(filters, req);
+            } else {
+                toUnsubscribe.add(req);
+            }
         } catch (IllegalStateException e) {
             throw new MqttException("cannot unsubscribe: " + e.getMessage(), e);
         } finally {
@@ -622,10 +928,13 @@ public final class ClientCore implements SessionListener {
     /** Sends PINGREQ and waits for PINGRESP; returns the round trip. */
     public Duration ping() {
         requireOpen();
-        Request req = new Request("PINGRESP");
+        Request req = new Request("PINGRESP", null);
         lock.lock();
         try {
             requireOpen();
+            if (state != State.CONNECTED) {
+                throw new ConnectionLostException("cannot ping: not connected, reconnecting to " + describeServer(), null);
+            }
             session.ping(req);
         } finally {
             lock.unlock();
@@ -637,12 +946,15 @@ public final class ClientCore implements SessionListener {
     /** A pending SUBSCRIBE-less request: UNSUBSCRIBE or PINGREQ. */
     static final class Request extends Completion implements SendTracker {
         final String what;
+        /** The filters of an UNSUBSCRIBE (sent again after a reconnect), null for a ping. */
+        final List<String> unsubscribeFilters;
         final long startedAt = System.nanoTime();
         volatile long doneAt;
         final Completion sent = new Completion();
 
-        Request(String what) {
+        Request(String what, List<String> unsubscribeFilters) {
             this.what = what;
+            this.unsubscribeFilters = unsubscribeFilters;
         }
 
         @Override
@@ -674,10 +986,66 @@ public final class ClientCore implements SessionListener {
 
     @Override
     public void connected(boolean present) {
+        Connection c = conn;
+        c.established = true;
         sessionPresent = present;
-        state = State.CONNECTED;
-        connack.complete();
+        boolean reconnect = everConnected;
+        everConnected = true;
+        if (state == State.CONNECTING || state == State.RECONNECTING) {
+            state = State.CONNECTED;
+        }
+        events.append(new ConnectionEvent.Connected(c.server.toString(), present, reconnect));
+        if (reconnect && !present) {
+            // The broker forgot us: every active subscription must be made again.
+            events.append(new ConnectionEvent.SessionLost(c.server.toString()));
+            for (SubscriptionImpl sub : subscriptions) {
+                if (!toResubscribe.contains(sub)) {
+                    toResubscribe.add(sub);
+                }
+            }
+        }
+        for (SubscriptionImpl sub : toResubscribe) {
+            resubscribe(sub);
+        }
+        toResubscribe.clear();
+        for (Request r : toUnsubscribe) {
+            session.unsubscribe(r.unsubscribeFilters, r);
+        }
+        toUnsubscribe.clear();
+        DeliveryImpl d;
+        while ((d = offlineQos0.pollFirst()) != null) {
+            session.publish(d.topic(), d.payload(), 0, d.retain(), d);
+        }
+        offlineCount = 0;
+        offlineBytes = 0;
+        offlineRoom.signalAll();
+        idle.signalAll();
+        c.connack.complete();
     }
+
+    /** Sends SUBSCRIBE again for the filters of {@code sub} that still route to it. Under lock. */
+    private void resubscribe(SubscriptionImpl sub) {
+        List<TopicFilter> fs = sub.filters();
+        List<Subscribe.Filter> wire = new ArrayList<>();
+        int[] indexes = new int[fs.size()];
+        for (int i = 0; i < fs.size(); i++) {
+            if (sub.routed[i]) {
+                indexes[wire.size()] = i;
+                wire.add(new Subscribe.Filter(fs.get(i).filter(), fs.get(i).qos().value()));
+            }
+        }
+        if (wire.isEmpty()) {
+            return;
+        }
+        if (!sub.suback.isDone() && wire.size() == fs.size()) {
+            session.subscribe(wire, sub); // its first SUBACK is still awaited
+        } else {
+            session.subscribe(wire, new Resubscribe(sub, java.util.Arrays.copyOf(indexes, wire.size())));
+        }
+    }
+
+    /** A SUBSCRIBE sent again after a reconnect, for these filter positions of the subscription. */
+    private record Resubscribe(SubscriptionImpl sub, int[] filterIndexes) {}
 
     @Override
     public void refused(int returnCode) {
@@ -727,6 +1095,20 @@ public final class ClientCore implements SessionListener {
 
     @Override
     public void subscribed(Object token, int[] returnCodes) {
+        if (token instanceof Resubscribe r) {
+            List<TopicFilter> fs = r.sub().filters();
+            for (int i = 0; i < returnCodes.length; i++) {
+                if (returnCodes[i] == 0x80 && r.sub().routed[r.filterIndexes()[i]]) {
+                    int at = r.filterIndexes()[i];
+                    String f = fs.get(at).filter();
+                    LOG.log(System.Logger.Level.WARNING, () -> "after a reconnect, broker " + describeServer()
+                            + " refused the subscription to " + Printable.quote(f) + " it had granted before");
+                    r.sub().routed[at] = false;
+                    routes.remove(Topics.routingFilter(f), r.sub());
+                }
+            }
+            return;
+        }
         SubscriptionImpl sub = (SubscriptionImpl) token;
         List<TopicFilter> fs = sub.filters();
         boolean anyGranted = false;
@@ -854,10 +1236,8 @@ public final class ClientCore implements SessionListener {
     }
 
     private void written(Object tracker) {
-        if (tracker instanceof SendTracker t) {
-            t.written();
-        }
-        // QoS 0 has no acknowledgement: written is done, and frees its queue slot.
+        // QoS 0 has no acknowledgement: written is done, and frees its queue slot. It is marked
+        // done before "sent" wakes Wait.SENT callers, so none of them can see it as only SENT.
         if (tracker instanceof DeliveryImpl d && d.qos() == Qos.AT_MOST_ONCE && d.complete()) {
             lock.lock();
             try {
@@ -865,6 +1245,9 @@ public final class ClientCore implements SessionListener {
             } finally {
                 lock.unlock();
             }
+        }
+        if (tracker instanceof SendTracker t) {
+            t.written();
         }
     }
 
@@ -936,7 +1319,7 @@ public final class ClientCore implements SessionListener {
         if (failure != null) {
             inbound.clear();
             if (failure instanceof ConnectionRefusedException) {
-                connack.fail(failure);
+                c.connack.fail(failure);
             }
             connectionFailed(c, failure);
             return false;

@@ -1,5 +1,6 @@
 package dev.mote.mqtt.internal.client;
 
+import dev.mote.mqtt.MqttOptions;
 import dev.mote.mqtt.internal.transport.Transport;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -7,6 +8,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /** One network connection's moving parts: its transport, its write queue and its threads. */
 final class Connection {
     final Transport transport;
+    final MqttOptions.Server server;
+    /** Completes on an accepting CONNACK; fails with the reason this connection could not be made. */
+    final Completion connack = new Completion();
+    /** Set under the client lock once CONNACK accepted this connection. */
+    boolean established;
     final OutboundQueue queue = new OutboundQueue();
     final AtomicBoolean failed = new AtomicBoolean();
     final CountDownLatch writerDone = new CountDownLatch(1);
@@ -17,10 +23,12 @@ final class Connection {
     volatile boolean readerPaused;
     Thread reader;
     Thread writer;
-    Thread keepAlive;
+    /** Volatile: set by the connecting thread after CONNACK, read by whichever thread sees the failure. */
+    volatile Thread keepAlive;
 
-    Connection(Transport transport) {
+    Connection(Transport transport, MqttOptions.Server server) {
         this.transport = transport;
+        this.server = server;
         long now = System.nanoTime();
         this.lastSentAt = now;
         this.lastReceivedAt = now;

@@ -9,12 +9,16 @@ import java.util.Optional;
 /** The client's handle on one publish: "done" is the final outcome, "sent" the write. */
 final class DeliveryImpl extends Completion implements Delivery, SendTracker {
     private final String topic;
+    private final byte[] payload;
+    private final boolean retain;
     private final Qos qos;
     private final long ackTimeoutNanos;
     private final Completion sent = new Completion();
 
-    DeliveryImpl(String topic, Qos qos, long ackTimeoutNanos) {
+    DeliveryImpl(String topic, byte[] payload, boolean retain, Qos qos, long ackTimeoutNanos) {
         this.topic = topic;
+        this.payload = payload;
+        this.retain = retain;
         this.qos = qos;
         this.ackTimeoutNanos = ackTimeoutNanos;
     }
@@ -27,6 +31,19 @@ final class DeliveryImpl extends Completion implements Delivery, SendTracker {
     @Override
     public Qos qos() {
         return qos;
+    }
+
+    /** The payload, kept while a QoS 0 message waits in the offline buffer. */
+    byte[] payload() {
+        return payload;
+    }
+
+    int payloadLength() {
+        return payload.length;
+    }
+
+    boolean retain() {
+        return retain;
     }
 
     @Override

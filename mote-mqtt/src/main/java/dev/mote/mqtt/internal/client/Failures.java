@@ -20,8 +20,8 @@ final class Failures {
     static MqttException rethrow(MqttException f) {
         MqttException copy = switch (f) {
             case ProtocolViolationException p -> new ProtocolViolationException(p.getMessage());
-            case ConnectionLostException c -> new ConnectionLostException(c.getMessage(), c.getCause());
-            case ClientClosedException c -> new ClientClosedException(c.getMessage(), c.getCause());
+            case ConnectionLostException c -> new ConnectionLostException(c.getMessage(), c);
+            case ClientClosedException c -> new ClientClosedException(c.getMessage(), c);
             case MqttTimeoutException t -> new MqttTimeoutException(t.getMessage());
             case ConnectionRefusedException r -> r;
             case SubscriptionRefusedException s -> s;

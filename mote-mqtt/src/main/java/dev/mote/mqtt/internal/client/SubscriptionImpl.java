@@ -47,7 +47,7 @@ final class SubscriptionImpl implements Subscription, SendTracker {
     /** Starts the handler's virtual thread, if there is a handler. */
     void start(String name) {
         if (handler != null) {
-            handlerThread = Thread.ofVirtual().name(name).start(this::runHandler);
+            handlerThread = ClientThreads.start(name, this::runHandler);
         }
     }
 

@@ -170,7 +170,13 @@ public final class Session {
             }
         }
         // Acks not yet sent are lost with the connection; the broker resends those messages.
+        // A QoS 2 message the application never got must be delivered when it comes again, so
+        // its id is forgotten; one the application has (its PUBREC only held back for order)
+        // keeps its id, so the resend is answered without a second delivery.
         for (InboundAck ack : pendingAcks) {
+            if (ack.qos == 2 && !ack.acknowledged) {
+                setAwaitingPubrel(ack.packetId, false);
+            }
             ack.acknowledged = true;
         }
         pendingAcks.clear();
@@ -338,7 +344,8 @@ public final class Session {
             }
             return -overdue;
         }
-        long idleSince = Math.min(lastSentAt, lastReceivedAt);
+        // The older of the two, compared by difference: nanoTime values may overflow between them.
+        long idleSince = lastSentAt - lastReceivedAt < 0 ? lastSentAt : lastReceivedAt;
         long due = idleSince + keepAliveNanos - now;
         if (due <= 0) {
             keepAlivePingOutstanding = true;
@@ -382,7 +389,8 @@ public final class Session {
             return;
         }
         if (c.returnCode() != 0) {
-            state = State.CLOSED;
+            // The broker closes the connection after a refusal; the session itself may try again.
+            state = State.DISCONNECTED;
             listener.refused(c.returnCode());
             return;
         }

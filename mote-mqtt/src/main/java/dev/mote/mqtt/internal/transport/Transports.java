@@ -7,15 +7,15 @@ import java.io.IOException;
 public final class Transports {
     private Transports() {}
 
-    /** Connects, giving up after the options' connect timeout. */
-    public static Transport connect(MqttOptions options) throws IOException {
+    /** Connects to {@code server}, giving up after the options' connect timeout. */
+    public static Transport connect(MqttOptions options, MqttOptions.Server server) throws IOException {
         if (options.transport() != null) {
-            return CustomTransport.open(options.transport(), options.host(), options.port(), options.connectTimeout());
+            return CustomTransport.open(options.transport(), server.host(), server.port(), options.connectTimeout());
         }
-        return switch (options.scheme()) {
-            case "mqtt" -> TcpTransport.connect(options.host(), options.port(), options.connectTimeout());
-            case "mqtts" -> TlsTransport.connect(options.host(), options.port(), options.tls(), options.connectTimeout());
-            default -> throw new IOException("unsupported transport " + options.scheme() + "://");
+        return switch (server.scheme()) {
+            case "mqtt" -> TcpTransport.connect(server.host(), server.port(), options.connectTimeout());
+            case "mqtts" -> TlsTransport.connect(server.host(), server.port(), options.tls(), options.connectTimeout());
+            default -> throw new IOException("unsupported transport " + server.scheme() + "://");
         };
     }
 }

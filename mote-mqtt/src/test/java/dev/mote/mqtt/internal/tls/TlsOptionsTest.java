@@ -58,6 +58,16 @@ class TlsOptionsTest {
     }
 
     @Test
+    void anMqttsAlternateServerGetsTheTlsConfigToo() {
+        MqttOptions o = MqttOptions.builder("mqtt://primary.example").alternateServers("ssl://backup.example").build();
+        assertEquals(List.of("mqtt", "mqtts"), o.servers().stream().map(MqttOptions.Server::scheme).toList());
+        assertEquals(8883, o.servers().get(1).port());
+        assertNotNull(o.tls(), "the mqtts:// alternate needs TLS");
+        TlsConfig tls = TlsConfig.builder().alpn("mqtt").build();
+        assertSame(tls, MqttOptions.builder("mqtt://primary.example").alternateServers("mqtts://backup.example").tls(tls).build().tls());
+    }
+
+    @Test
     void customTransportExcludesTls() {
         MqttOptions o = MqttOptions.builder("mqtts://broker.example").transport(NO_TRANSPORT).build();
         assertNull(o.tls(), "with a custom transport Mote does no TLS itself");
