@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * An MQTT 3.1.1 client connection. Every method is a plain blocking call, safe to use from any
@@ -71,6 +72,15 @@ public final class MqttClient implements AutoCloseable {
     /** The Session Present flag of the last CONNACK: true if the broker resumed a stored session. */
     public boolean sessionPresent() {
         return core.sessionPresent();
+    }
+
+    /**
+     * The application protocol the server chose in the TLS handshake (ALPN, see
+     * {@link TlsConfig.Builder#alpn(String...)}); empty without TLS, without ALPN, or if the
+     * server accepted the connection without choosing one.
+     */
+    public Optional<String> alpnProtocol() {
+        return Optional.ofNullable(core.applicationProtocol());
     }
 
     /**

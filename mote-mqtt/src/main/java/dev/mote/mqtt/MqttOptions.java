@@ -46,6 +46,8 @@ public final class MqttOptions {
     private final int maxOutgoingPacketSize;
     private final int subscriptionBuffer;
     private final MessageHandler defaultHandler;
+    private final TlsConfig tls;
+    private final MqttTransport.Factory transport;
     private final java.util.List<Server> servers;
     private final ReconnectPolicy reconnect;
     private final int offlineMessages;
@@ -80,6 +82,9 @@ public final class MqttOptions {
         all.add(new Server(b.serverUri, b.scheme, b.host, b.port));
         all.addAll(b.alternates);
         this.servers = java.util.List.copyOf(all);
+        this.transport = b.transport;
+        this.tls = b.tls != null ? b.tls
+                : b.anyTls() && transport == null ? TlsConfig.defaults() : null;
         this.reconnect = b.reconnect;
         this.offlineMessages = b.offlineMessages;
         this.offlineBytes = b.offlineBytes;
@@ -91,7 +96,8 @@ public final class MqttOptions {
      * One broker address.
      *
      * @param uri    the URL as given
-     * @param scheme the scheme, lower case ({@code tcp} normalised to {@code mqtt})
+     * @param scheme the scheme, lower case ({@code tcp} normalised to {@code mqtt}; {@code ssl}
+     *               and {@code tls} to {@code mqtts})
      * @param host   the host name or address
      * @param port   the port
      */
@@ -134,8 +140,10 @@ public final class MqttOptions {
 
     /**
      * Starts options for a broker URL: {@code mqtt://host[:port]} (default port 1883;
-     * {@code tcp://} is accepted as a synonym). User info in the URL
-     * ({@code mqtt://user:password@host}) sets the credentials.
+     * {@code tcp://} is accepted as a synonym) or {@code mqtts://host[:port]} for TLS (default
+     * port 8883; {@code ssl://} and {@code tls://} are synonyms), secured as
+     * {@link Builder#tls(TlsConfig)} says or else by {@link TlsConfig#defaults()}. User info in
+     * the URL ({@code mqtt://user:password@host}) sets the credentials.
      */
     public static Builder builder(String serverUri) {
         return new Builder(serverUri);
@@ -146,7 +154,10 @@ public final class MqttOptions {
         return serverUri;
     }
 
-    /** The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it). */
+    /**
+     * The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it) or
+     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it).
+     */
     public String scheme() {
         return scheme;
     }
@@ -243,6 +254,21 @@ public final class MqttOptions {
         return defaultHandler;
     }
 
+    /**
+     * How {@code mqtts://} connections are secured (to the main server and to any
+     * {@code mqtts://} alternate): the {@link TlsConfig} given to the builder or
+     * {@link TlsConfig#defaults()}; null when no server is {@code mqtts://}, and with a custom
+     * transport.
+     */
+    public TlsConfig tls() {
+        return tls;
+    }
+
+    /** The user's transport factory, or null when Mote opens TCP or TLS itself. */
+    public MqttTransport.Factory transport() {
+        return transport;
+    }
+
     /** Never shows the password. */
     @Override
     public String toString() {
@@ -250,7 +276,8 @@ public final class MqttOptions {
                 + (username != null ? ", username=" + username : "")
                 + (password != null ? ", password=<hidden>" : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
-                + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "") + "]";
+                + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "")
+                + (tls != null ? ", " + tls : "") + (transport != null ? ", custom transport" : "") + "]";
     }
 
     private static final char[] ID_CHARS =
@@ -290,6 +317,8 @@ public final class MqttOptions {
         private int maxOutgoingPacketSize = PROTOCOL_MAX_PACKET_SIZE;
         private int subscriptionBuffer = 10_000;
         private MessageHandler defaultHandler;
+        private TlsConfig tls;
+        private MqttTransport.Factory transport;
         private final java.util.List<Server> alternates = new java.util.ArrayList<>();
         private ReconnectPolicy reconnect = ReconnectPolicy.defaults();
         private int offlineMessages = 10_000;
@@ -308,16 +337,21 @@ public final class MqttOptions {
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
             int defaultPort = switch (scheme) {
                 case "mqtt", "tcp" -> 1883;
-                case "mqtts", "ssl", "tls", "ws", "wss" -> throw new IllegalArgumentException(
-                        "the " + scheme + ":// transport is not available in this version of Mote; use mqtt://");
+                case "mqtts", "ssl", "tls" -> 8883;
+                case "ws", "wss" -> throw new IllegalArgumentException(
+                        "the " + scheme + ":// transport is not available yet in this version of Mote; use mqtt:// or mqtts://");
                 default -> throw new IllegalArgumentException("unsupported broker URL scheme in " + serverUri
-                        + "; expected mqtt://host[:port]");
+                        + "; expected mqtt://host[:port] or mqtts://host[:port]");
             };
             if (uri.getHost() == null || uri.getHost().isEmpty()) {
                 throw new IllegalArgumentException("broker URL has no host: " + serverUri);
             }
             this.serverUri = serverUri;
-            this.scheme = scheme.equals("tcp") ? "mqtt" : scheme;
+            this.scheme = switch (scheme) {
+                case "tcp" -> "mqtt";
+                case "ssl", "tls" -> "mqtts";
+                default -> scheme;
+            };
             this.host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
             this.port = uri.getPort() == -1 ? defaultPort : uri.getPort();
             if (uri.getRawUserInfo() != null) {
@@ -463,6 +497,17 @@ public final class MqttOptions {
         }
 
         /**
+         * How to secure the connection; needs an {@code mqtts://} URL (the main one or an
+         * alternate; every {@code mqtts://} server uses it, each checked against its own host
+         * name). Without it an {@code mqtts://} URL uses {@link TlsConfig#defaults()}: the JDK's
+         * trust store, host name verification on.
+         */
+        public Builder tls(TlsConfig tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
          * More brokers to fail over to (a cluster): on each failed connection attempt the client
          * moves to the next URL, and back to the first after the last.
          */
@@ -477,6 +522,17 @@ public final class MqttOptions {
         /** How to reconnect after a connection breaks; default {@link ReconnectPolicy#defaults()}. */
         public Builder reconnect(ReconnectPolicy policy) {
             this.reconnect = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Connects through your own transport instead of Mote's TCP or TLS (a proxy, a Unix domain
+         * socket, a tunnel, a test pipe): see {@link MqttTransport}. The factory is called once per
+         * connection with the URL's host and port and the connect timeout. Cannot be combined with
+         * {@link #tls(TlsConfig)}: a transport that needs TLS does it itself.
+         */
+        public Builder transport(MqttTransport.Factory factory) {
+            this.transport = Objects.requireNonNull(factory, "factory");
             return this;
         }
 
@@ -507,12 +563,23 @@ public final class MqttOptions {
 
         /** Checks the combination and builds. */
         public MqttOptions build() {
+            if (tls != null && transport != null) {
+                throw new IllegalArgumentException("tls(...) and transport(...) do not combine: with your own transport, "
+                        + "Mote does not open TLS; do TLS in the transport or drop transport(...)");
+            }
+            if (tls != null && !anyTls()) {
+                throw new IllegalArgumentException("tls(...) needs an mqtts:// URL, not " + serverUri);
+            }
             if (!cleanSession && (clientId == null || clientId.isEmpty())) {
                 throw new IllegalArgumentException(clientId == null
                         ? "a persistent session (cleanSession false) needs a client id that stays the same across connections; set clientId"
                         : "an empty client id needs cleanSession true ([MQTT-3.1.3-7])");
             }
             return new MqttOptions(this);
+        }
+
+        private boolean anyTls() {
+            return scheme.equals("mqtts") || alternates.stream().anyMatch(s -> s.scheme().equals("mqtts"));
         }
 
         private static Duration positive(Duration d, String name) {

@@ -95,6 +95,8 @@ public final class ClientCore implements SessionListener {
 
     private final SubscriptionImpl defaultSubscription;
     private volatile boolean sessionPresent;
+    /** The ALPN protocol of the current connection's TLS handshake, or null. */
+    private volatile String applicationProtocol;
 
     // Resilience, guarded by lock.
     private MqttOptions.Server server;
@@ -132,6 +134,11 @@ public final class ClientCore implements SessionListener {
 
     public MqttOptions options() {
         return options;
+    }
+
+    /** The application protocol the server chose in the TLS handshake (ALPN), or null. */
+    public String applicationProtocol() {
+        return applicationProtocol;
     }
 
     /** The broker connected to (or last tried), for messages. */
@@ -194,6 +201,7 @@ public final class ClientCore implements SessionListener {
         } catch (IOException e) {
             throw new MqttException("cannot connect to " + target + ": " + e.getMessage(), e);
         }
+        applicationProtocol = transport.applicationProtocol();
         Connection c = new Connection(transport, target);
         lock.lock();
         try {
