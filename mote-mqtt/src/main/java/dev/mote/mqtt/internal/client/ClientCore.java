@@ -1376,6 +1376,14 @@ public final class ClientCore implements SessionListener {
                 s.queue.put(m);
             } finally {
                 c.readerPaused = false;
+                // A PINGRESP may be waiting unread behind this message: give the reader a whole
+                // ping timeout from now to reach it before keep-alive may call the link dead.
+                lock.lock();
+                try {
+                    session.restartPingClock(System.nanoTime());
+                } finally {
+                    lock.unlock();
+                }
             }
         } else {
             s.queue.put(m);
