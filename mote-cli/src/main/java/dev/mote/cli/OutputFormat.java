@@ -30,8 +30,10 @@ final class OutputFormat {
         void write(Message m, ZonedDateTime now, ByteArrayOutputStream out);
     }
 
+    /** The parts of a -F format; null for the payload alone, {@link #VERBOSE} for -v. */
     private final List<Part> parts;
     private final boolean newline;
+    private static final List<Part> VERBOSE = new ArrayList<>();
 
     private OutputFormat(List<Part> parts, boolean newline) {
         this.parts = parts;
@@ -43,13 +45,12 @@ final class OutputFormat {
         return new OutputFormat(null, newline);
     }
 
-    /** {@code -v}: topic, a space and the payload, or "topic (null)" for an empty payload. */
+    /**
+     * {@code -v}: topic, a space and the payload; "topic (null)" for an empty payload, or nothing
+     * at all for one with {@code -N} (as mosquitto_sub).
+     */
     static OutputFormat verbose(boolean newline) {
-        List<Part> parts = List.of((m, now, out) -> {
-            out.writeBytes(m.topic().getBytes(StandardCharsets.UTF_8));
-            out.writeBytes(m.payload().length == 0 ? " (null)".getBytes(StandardCharsets.US_ASCII) : concat(" ", m.payload()));
-        });
-        return new OutputFormat(parts, newline);
+        return new OutputFormat(VERBOSE, newline);
     }
 
     /** Parses a {@code -F} format; a bad one is a usage error. */
@@ -133,7 +134,13 @@ final class OutputFormat {
     /** The bytes to print for {@code m}, received at {@code now}. */
     byte[] render(Message m, ZonedDateTime now) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(m.payload().length + 64);
-        if (parts == null) {
+        if (parts == VERBOSE) {
+            if (m.payload().length == 0) {
+                return newline ? utf8(m.topic() + " (null)\n") : new byte[0];
+            }
+            out.writeBytes(utf8(m.topic() + " "));
+            out.writeBytes(m.payload());
+        } else if (parts == null) {
             if (m.payload().length == 0) {
                 return new byte[0];
             }
@@ -282,12 +289,5 @@ final class OutputFormat {
 
     private static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] concat(String prefix, byte[] payload) {
-        byte[] p = utf8(prefix);
-        byte[] all = java.util.Arrays.copyOf(p, p.length + payload.length);
-        System.arraycopy(payload, 0, all, p.length, payload.length);
-        return all;
     }
 }
