@@ -226,7 +226,7 @@ final class BenchCommand extends ClientCommand {
         int window = client.options().inFlightWindow();
         ArrayDeque<Pending> pending = new ArrayDeque<>();
         long period = rate == 0 ? 0 : 1_000_000_000L / rate;
-        long next = System.nanoTime();
+        long base = System.nanoTime();
         try {
             for (long seq = 0; !stopped && (count > 0 ? seq < count : System.nanoTime() - deadline < 0); seq++) {
                 if (seq == Integer.MAX_VALUE - 1) {
@@ -234,9 +234,11 @@ final class BenchCommand extends ClientCommand {
                 }
                 if (period > 0) {
                     long now = System.nanoTime();
-                    next = Math.max(next + period, now - period); // fell behind: no burst to catch up
-                    if (next - now > 0) {
-                        LockSupport.parkNanos(next - now);
+                    long due = base + seq * period;
+                    if (now - due > 100_000_000L) {
+                        base = now - seq * period; // fell behind (a slow broker): no burst to catch up
+                    } else if (due - now > 0) {
+                        LockSupport.parkNanos(due - now);
                     }
                 }
                 if (ahead > 0) {

@@ -50,7 +50,10 @@ final class Mosquitto implements AutoCloseable {
         return false;
     }
 
-    /** Starts a broker with the default test configuration plus {@code extraConfig} lines. */
+    /**
+     * Starts a broker with the default test configuration plus {@code extraConfig} lines, in
+     * which {@code ${dir}} stands for the broker's own (writable) directory.
+     */
     static Mosquitto start(String... extraConfig) {
         try {
             Path dir = Files.createTempDirectory("mote-cli-mosquitto");
@@ -79,7 +82,9 @@ final class Mosquitto implements AutoCloseable {
                 "max_queued_messages 0",
                 "log_dest file " + log(),
                 "log_type all"));
-        config.addAll(extraConfig);
+        for (String line : extraConfig) {
+            config.add(line.replace("${dir}", dir.toString()));
+        }
         Path conf = dir.resolve("mosquitto.conf");
         Files.write(conf, config);
         process = new ProcessBuilder(BROKER.toString(), "-c", conf.toString())
