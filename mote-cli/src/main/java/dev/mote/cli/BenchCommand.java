@@ -131,15 +131,17 @@ final class BenchCommand extends ClientCommand {
         List<MqttClient> pubClients = new ArrayList<>();
         try {
             for (BenchStats.Sub s : stats.subs) {
-                MqttClient c = MqttClient.connect(options(endpoint, "mote-bench-" + run + "-sub-" + s.index));
+                MqttOptions o = options(endpoint, "mote-bench-" + run + "-sub-" + s.index);
+                MqttClient c = interruptibly(() -> MqttClient.connect(o));
                 subClients.add(c);
-                Subscription sub = c.subscribe(topicPrefix + "/#", q, s);
+                Subscription sub = interruptibly(() -> c.subscribe(topicPrefix + "/#", q, s));
                 if (sub.grantedQosOfFirst() != q) {
                     warn("the broker granted QoS " + sub.grantedQosOfFirst().value() + " instead of " + q.value());
                 }
             }
             for (BenchStats.Pub p : stats.pubs) {
-                pubClients.add(MqttClient.connect(options(endpoint, "mote-bench-" + run + "-pub-" + p.index)));
+                MqttOptions o = options(endpoint, "mote-bench-" + run + "-pub-" + p.index);
+                pubClients.add(interruptibly(() -> MqttClient.connect(o)));
             }
             if (!json) {
                 io.out().println(banner(endpoint, q, topicPrefix, nanos, perPublisher, ahead));

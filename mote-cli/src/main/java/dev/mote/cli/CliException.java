@@ -22,6 +22,11 @@ final class CliException extends RuntimeException {
         return new CliException(ExitCodes.USAGE, message);
     }
 
+    /** Ends the command with {@code exitCode} and nothing on stderr. */
+    static CliException silent(int exitCode) {
+        return new CliException(exitCode, null);
+    }
+
     int exitCode() {
         return exitCode;
     }

@@ -23,9 +23,47 @@ abstract class ClientCommand implements Callable<Integer>, Stoppable {
     /** The connection options (a mixin of each command, declared after its own options for --help). */
     abstract BrokerOptions broker();
 
+    /** The command's thread while it blocks in a call that Ctrl-C should cut short (connect, a single publish). */
+    private Thread blocked;
+
     @Override
     public void stop() {
-        stopped = true;
+        synchronized (this) {
+            stopped = true;
+            if (blocked != null) {
+                blocked.interrupt();
+            }
+        }
+    }
+
+    /**
+     * Runs a blocking call that {@link #stop()} interrupts (the library then throws
+     * {@link dev.mote.mqtt.MqttInterruptedException}); a stop that comes after it returned
+     * leaves no interrupt behind.
+     */
+    <T> T interruptibly(java.util.function.Supplier<T> call) {
+        synchronized (this) {
+            if (stopped) {
+                throw new dev.mote.mqtt.MqttInterruptedException("stopped", new InterruptedException());
+            }
+            blocked = Thread.currentThread();
+        }
+        try {
+            return call.get();
+        } finally {
+            synchronized (this) {
+                blocked = null;
+                Thread.interrupted();
+            }
+        }
+    }
+
+    /**
+     * How the command ends when Ctrl-C interrupted it in a blocking call: by default with status
+     * 0 and nothing on stderr (sub and bench, like mosquitto_sub).
+     */
+    ExitCodes.Failure stoppedEarly() {
+        return new ExitCodes.Failure(ExitCodes.OK, null);
     }
 
     /** The failure that ended the session, or null. */

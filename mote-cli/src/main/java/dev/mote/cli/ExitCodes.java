@@ -25,6 +25,11 @@ final class ExitCodes {
     static final int USAGE = 2;
     /** {@code sub -W}: the time ran out, as mosquitto_sub's 27 (libmosquitto's MOSQ_ERR_TIMEOUT). */
     static final int TIMED_OUT = 27;
+    /**
+     * {@code sub} found stdout closed (as in {@code mote sub ... | head -1}): the status of a
+     * process killed by SIGPIPE, which is what ends mosquitto_sub there, and nothing on stderr.
+     */
+    static final int STDOUT_CLOSED = 128 + 13;
 
     /** The text shown at the end of every {@code --help}. */
     static final String HELP = """
@@ -38,19 +43,20 @@ final class ExitCodes {
                     (1 protocol version, 2 identifier rejected, 3 server unavailable,
                     4 bad user name or password, 5 not authorized); stderr says which
               27    sub -W: the time ran out (like mosquitto_sub)
+              141   sub: stdout was closed (e.g. | head -1), silently, as SIGPIPE ends mosquitto_sub
             Errors are one line on stderr; -d adds the stack trace.""";
 
     private ExitCodes() {
     }
 
-    /** An exit status and the one-line reason for it. */
+    /** An exit status and the one-line reason for it (null: nothing to say). */
     record Failure(int code, String message) {
     }
 
     /** The exit status and reason for a failure that ended a command. */
     static Failure of(Throwable t) {
         return switch (t) {
-            case CliException c -> new Failure(c.exitCode(), oneLine(c.getMessage()));
+            case CliException c -> new Failure(c.exitCode(), c.getMessage() == null ? null : oneLine(c.getMessage()));
             case CommandLine.ParameterException p -> new Failure(USAGE, oneLine(p.getMessage()));
             case ConnectionRefusedException r -> new Failure(r.returnCode() >= 1 && r.returnCode() <= 255 ? r.returnCode() : FAILURE,
                     oneLine(r.getMessage()));

@@ -1,6 +1,7 @@
 package dev.mote.cli;
 
 import dev.mote.demo.Demo;
+import dev.mote.mqtt.MqttInterruptedException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -98,9 +99,12 @@ public final class Main {
             return ExitCodes.USAGE;
         });
         cl.setExecutionExceptionHandler((e, c, parseResult) -> {
-            ExitCodes.Failure f = ExitCodes.of(e);
+            ExitCodes.Failure f = c.getCommand() instanceof ClientCommand cc && cc.stopped && e instanceof MqttInterruptedException
+                    ? cc.stoppedEarly() : ExitCodes.of(e);
             io.out().flush();
-            io.err().println(c.getCommandSpec().qualifiedName() + ": " + f.message());
+            if (f.message() != null) {
+                io.err().println(c.getCommandSpec().qualifiedName() + ": " + f.message());
+            }
             if (c.getCommand() instanceof ClientCommand cc && cc.broker().debug) {
                 e.printStackTrace(io.err());
             }

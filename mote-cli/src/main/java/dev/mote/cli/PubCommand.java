@@ -90,13 +90,10 @@ final class PubCommand extends ClientCommand {
     @Override
     public Integer call() {
         BrokerOptions.Endpoint endpoint = broker.endpoint();
-        String target = topic;
-        if (endpoint.topic() != null) {
-            if (topic != null) {
-                throw CliException.usage("give the topic either in the -L URL or with -t, not both");
-            }
-            target = endpoint.topic();
+        if (endpoint.topic() != null && topic != null) {
+            throw CliException.usage("give the topic either in the -L URL or with -t, not both");
         }
+        String target = endpoint.topic() != null ? endpoint.topic() : topic;
         if (target == null) {
             throw CliException.usage("no topic: give one with -t (or in the -L URL)");
         }
@@ -121,14 +118,19 @@ final class PubCommand extends ClientCommand {
         byte[] payload = payload();
         b.reconnect(ReconnectPolicy.disabled());
         MqttOptions options = b.build();
-        client = MqttClient.connect(options);
+        client = interruptibly(() -> MqttClient.connect(options));
         try {
             debug("publishing " + payload.length + " bytes to " + target + " at QoS " + q.value() + (retain ? ", retained" : ""));
-            client.publish(target, payload, q, retain, Wait.ACK);
+            interruptibly(() -> client.publish(target, payload, q, retain, Wait.ACK));
         } finally {
             client.close();
         }
         return ExitCodes.OK;
+    }
+
+    @Override
+    ExitCodes.Failure stoppedEarly() {
+        return new ExitCodes.Failure(ExitCodes.FAILURE, "stopped before the message was acknowledged");
     }
 
     private byte[] payload() {
@@ -174,7 +176,7 @@ final class PubCommand extends ClientCommand {
      */
     private int publishLines(MqttOptions options, String target, Qos q) {
         BlockingQueue<Line> lines = new ArrayBlockingQueue<>(1024);
-        client = MqttClient.connect(options);
+        client = interruptibly(() -> MqttClient.connect(options));
         Thread reader = Thread.ofPlatform().daemon().name("mote-pub-stdin").start(() -> readLines(io.in(), lines));
         ArrayDeque<Delivery> pending = new ArrayDeque<>();
         long published = 0;

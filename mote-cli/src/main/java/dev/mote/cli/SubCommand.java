@@ -131,10 +131,14 @@ final class SubCommand extends ClientCommand {
         b.defaultHandler(this::arrived);
         b.connectionListener(events());
         b.reconnect(ReconnectPolicy.defaults());
-        MqttClient client = MqttClient.connect(b.build());
+        MqttOptions options = b.build();
+        MqttClient client = interruptibly(() -> MqttClient.connect(options));
         long deadline = timeout == null ? 0 : System.nanoTime() + timeout * 1_000_000_000L;
         try {
-            subscribe(client, filters, q);
+            interruptibly(() -> {
+                subscribe(client, filters, q);
+                return null;
+            });
             return print(client, out, deadline);
         } finally {
             done = true;
@@ -224,6 +228,9 @@ final class SubCommand extends ClientCommand {
             byte[] bytes = out.render(m, OutputFormat.now());
             io.out().write(bytes, 0, bytes.length);
             io.out().flush();
+            if (io.out().checkError()) {
+                throw CliException.silent(ExitCodes.STDOUT_CLOSED);
+            }
             printed++;
             if (count != null && printed >= count) {
                 return ExitCodes.OK;

@@ -178,6 +178,26 @@ class JarIT {
         stdin.close();
     }
 
+    @Test
+    void ctrlCCutsAWaitForASilentBrokerShort() throws IOException {
+        try (FakeBroker silent = new FakeBroker(FakeBroker.silent())) {
+            String port = Integer.toString(silent.port());
+            Path err = tmp.resolve("pub.err");
+            Process pub = mote("pub", "-h", "127.0.0.1", "-p", port, "-t", "a", "-m", "x", "-q", "1")
+                    .redirectError(err.toFile()).start();
+            Process sub = mote("sub", "-h", "127.0.0.1", "-p", port, "-t", "a")
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Mosquitto.sleep(1500); // both are waiting for CONNACK (for 10 s)
+            long start = System.nanoTime();
+            interrupt(pub);
+            interrupt(sub);
+            assertEquals(1, Mosquitto.waitFor(pub, 15));
+            assertEquals("mote pub: stopped before the message was acknowledged\n", Files.readString(err));
+            assertEquals(0, Mosquitto.waitFor(sub, 15));
+            assertTrue(System.nanoTime() - start < 5_000_000_000L, "Ctrl-C should not wait for the connect timeout");
+        }
+    }
+
     /**
      * A persistent QoS 2 session stopped with Ctrl-C in the middle of a stream and resumed: every
      * message is printed once, by one run or the other, in order.

@@ -293,6 +293,26 @@ class MosquittoInteropTest {
         assertEquals(topic + " via url\n", Files.readString(out));
     }
 
+    @Test
+    void aClosedStdoutEndsSubSilentlyLikeSigpipe() throws Exception {
+        String topic = "interop/pipe/" + unique("t");
+        String id = unique("mote-sub");
+        java.io.OutputStream closedPipe = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("Broken pipe");
+            }
+        };
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.util.concurrent.CompletableFuture<Integer> code = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+                Main.run(Cli.args("sub", broker, "-i", id, "-t", topic), java.io.InputStream.nullInputStream(),
+                        new java.io.PrintStream(closedPipe, true), new java.io.PrintStream(err, true)));
+        broker.awaitSubscribed(id);
+        assertEquals(0, broker.pub("-t", topic, "-m", "nobody reads this"));
+        assertEquals(ExitCodes.STDOUT_CLOSED, code.get(15, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals("", err.toString());
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);
