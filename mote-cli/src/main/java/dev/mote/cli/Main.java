@@ -1,7 +1,8 @@
 package dev.mote.cli;
 
 import dev.mote.demo.Demo;
-import dev.mote.mqtt.MqttInterruptedException;
+import dev.mote.mqtt.ConnectionRefusedException;
+import dev.mote.mqtt.MqttException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -99,8 +100,9 @@ public final class Main {
             return ExitCodes.USAGE;
         });
         cl.setExecutionExceptionHandler((e, c, parseResult) -> {
-            ExitCodes.Failure f = c.getCommand() instanceof ClientCommand cc && cc.stopped && e instanceof MqttInterruptedException
-                    ? cc.stoppedEarly() : ExitCodes.of(e);
+            // After Ctrl-C, a call it interrupted fails in whatever way it was cut short (waiting, or in the TCP connect).
+            ExitCodes.Failure f = c.getCommand() instanceof ClientCommand cc && cc.stopped && e instanceof MqttException
+                    && !(e instanceof ConnectionRefusedException) ? cc.stoppedEarly() : ExitCodes.of(e);
             io.out().flush();
             if (f.message() != null) {
                 io.err().println(c.getCommandSpec().qualifiedName() + ": " + f.message());

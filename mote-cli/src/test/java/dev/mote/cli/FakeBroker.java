@@ -27,6 +27,7 @@ final class FakeBroker implements AutoCloseable {
     private final ServerSocket server;
     private final List<Socket> sockets = new ArrayList<>();
     private final Thread thread;
+    private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
 
     FakeBroker(Script script) {
         try {
@@ -41,6 +42,7 @@ final class FakeBroker implements AutoCloseable {
                     synchronized (sockets) {
                         sockets.add(s);
                     }
+                    accepted.incrementAndGet();
                     Thread.ofPlatform().daemon().name("fake-broker-connection").start(() -> {
                         try (s) {
                             script.serve(new DataInputStream(s.getInputStream()), s.getOutputStream());
@@ -57,6 +59,17 @@ final class FakeBroker implements AutoCloseable {
 
     int port() {
         return server.getLocalPort();
+    }
+
+    /** Waits until {@code n} connections were accepted, at most 20 s. */
+    void awaitConnections(int n) {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (accepted.get() < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("only " + accepted.get() + " of " + n + " connections came");
+            }
+            Mosquitto.sleep(20);
+        }
     }
 
     /** One MQTT packet: the first byte (type and flags) and the body. */
