@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
         description = {"Subscribes to one or more topic filters and prints each message as it arrives, until "
                 + "Ctrl-C, -C, -W or --retained-only ends it. Reconnects if the connection breaks.",
                 "The options mean what they mean for mosquitto_sub. With -c -i ID the broker keeps the session "
-                        + "between runs: the next run prints what was queued meanwhile, each QoS 2 message exactly once."},
+                        + "between runs: the next run prints what was queued meanwhile, each QoS 2 message once (a Ctrl-C "
+                        + "in the middle of a stream can make the next run repeat the last few)."},
         footerHeading = "%n",
         footer = {"Examples:",
                 "  mote sub -t 'sensors/#' -v",

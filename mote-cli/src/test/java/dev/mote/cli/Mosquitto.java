@@ -91,6 +91,9 @@ final class Mosquitto implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("stdout.txt").toFile())
                 .start();
+        Process started = process;
+        // If the test JVM is ended early (surefire's shutdown), the broker must not outlive it.
+        Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
