@@ -54,6 +54,7 @@ public final class MqttOptions {
     private final long offlineBytes;
     private final OfflinePolicy offlinePolicy;
     private final java.util.function.Consumer<ConnectionEvent> connectionListener;
+    private final java.nio.file.Path sessionStore;
 
     private MqttOptions(Builder b) {
         this.serverUri = b.serverUri;
@@ -90,6 +91,7 @@ public final class MqttOptions {
         this.offlineBytes = b.offlineBytes;
         this.offlinePolicy = b.offlinePolicy;
         this.connectionListener = b.connectionListener;
+        this.sessionStore = b.sessionStore;
     }
 
     /**
@@ -131,6 +133,14 @@ public final class MqttOptions {
     /** What a publish does when the offline buffer is full. */
     public OfflinePolicy offlinePolicy() {
         return offlinePolicy;
+    }
+
+    /**
+     * The directory of the file-backed session store, or null when the session lives in memory
+     * only; see {@link Builder#sessionStore(java.nio.file.Path)}.
+     */
+    public java.nio.file.Path sessionStore() {
+        return sessionStore;
     }
 
     /** The connection listener, or null. */
@@ -325,6 +335,7 @@ public final class MqttOptions {
         private long offlineBytes = 64L * 1024 * 1024;
         private OfflinePolicy offlinePolicy = OfflinePolicy.BLOCK;
         private java.util.function.Consumer<ConnectionEvent> connectionListener;
+        private java.nio.file.Path sessionStore;
 
         private Builder(String serverUri) {
             Objects.requireNonNull(serverUri, "serverUri");
@@ -558,6 +569,30 @@ public final class MqttOptions {
          */
         public Builder connectionListener(java.util.function.Consumer<ConnectionEvent> listener) {
             this.connectionListener = listener;
+            return this;
+        }
+
+        /**
+         * Keeps the session in files in {@code directory} (created if missing), so a new process
+         * can finish what a dead one left: outbound QoS 1 and 2 messages not yet acknowledged
+         * (including those accepted while disconnected), whether the broker already PUBREC'd
+         * them, and the inbound QoS 2 ids awaiting PUBREL. Each change is written before the
+         * packet that follows from it, and forced to the disk before that packet is sent; a
+         * publish that returned survives the process being killed.
+         *
+         * <p>{@link MqttClient#connect(MqttOptions)} locks the directory (a second client on it,
+         * in any process, fails at connect) and, with {@code cleanSession(false)}, resends what it
+         * holds after the CONNACK; {@link MqttClient#recoveredDeliveries()} returns handles for
+         * those messages. With {@code cleanSession(true)} the held state is discarded at connect
+         * ([MQTT-3.1.2-6]) and those handles are failed. QoS 0 messages are never stored.
+         * Default: none (the session lives in memory).
+         */
+        public Builder sessionStore(java.nio.file.Path directory) {
+            Objects.requireNonNull(directory, "directory");
+            if (java.nio.file.Files.exists(directory) && !java.nio.file.Files.isDirectory(directory)) {
+                throw new IllegalArgumentException("the session store must be a directory, and " + directory + " is a file");
+            }
+            this.sessionStore = directory.toAbsolutePath();
             return this;
         }
 
