@@ -219,6 +219,36 @@ class ClientSessionStoreTest {
     }
 
     @Test
+    @DisplayName("a store that cannot be written closes the client (no reconnect) before another packet leaves, saying why")
+    void failedStoreClosesTheClient() throws Exception {
+        PeerConnection c = connect(options(false).build(), false);
+        // Compaction (due after 8 MiB of log) will find its temporary file's name taken by a directory.
+        Files.createDirectory(dir.resolve("session.log.tmp"));
+        byte[] big = new byte[64 * 1024];
+        MqttException failure = null;
+        for (int i = 0; i < 400 && failure == null; i++) {
+            try {
+                client.publish("big", big, Qos.AT_LEAST_ONCE, false, Wait.NONE);
+                Publish p = c.expect(Publish.class, WAIT);
+                c.send(new Puback(p.packetId()));
+            } catch (MqttException e) {
+                failure = e;
+            } catch (AssertionError e) {
+                break; // the client stopped sending: it is closing
+            }
+        }
+        ConnectionEvent last = null;
+        for (ConnectionEvent e; (e = client.nextConnectionEvent(WAIT)) != null; ) {
+            last = e;
+        }
+        ConnectionEvent.Closed closed = org.junit.jupiter.api.Assertions.assertInstanceOf(ConnectionEvent.Closed.class, last);
+        assertTrue(closed.cause().getMessage().contains("the session store " + dir + " failed"), closed.cause().getMessage());
+        assertTrue(closed.cause().getMessage().contains("compacting"), closed.cause().getMessage());
+        assertFails(ClientClosedException.class, () -> client.publish("x", bytes("y"), Qos.AT_LEAST_ONCE, false, Wait.NONE),
+                "session store");
+    }
+
+    @Test
     @DisplayName("sessionStore must name a directory")
     void storeMustBeADirectory() throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "x");

@@ -423,7 +423,9 @@ public final class ClientCore implements SessionListener {
             MqttException pending = cause instanceof ClientClosedException
                     ? new ClientClosedException("the client was closed before this completed", null)
                     : cause;
-            MqttException kept = fileStore == null || options.cleanSession() || fatal != null ? pending
+            // A message the store keeps is not lost by a close; say where it is.
+            MqttException kept = fileStore == null || options.cleanSession() || fatal != null
+                    || !(pending instanceof ClientClosedException) ? pending
                     : new ClientClosedException(pending.getMessage() + "; the message stays in the session store "
                             + fileStore.directory() + " and is sent by the next client that opens it", pending);
             session.close(token -> failToken(token, token instanceof DeliveryImpl d && d.qos() != Qos.AT_MOST_ONCE ? kept : pending));

@@ -584,7 +584,13 @@ public final class FileSessionStore implements SessionStore {
      */
     private void compact() throws IOException {
         Path tmp = dir.resolve(TMP_FILE);
-        RandomAccessFile next = new RandomAccessFile(tmp.toFile(), "rw");
+        RandomAccessFile next;
+        try {
+            next = new RandomAccessFile(tmp.toFile(), "rw");
+        } catch (IOException e) {
+            failure = new IOException("compacting " + logPath + " failed: " + e.getMessage(), e);
+            throw failure;
+        }
         RandomAccessFile previous = file;
         long newSize;
         try {
