@@ -38,16 +38,23 @@ class StoreThroughputTest {
             rate(broker, Qos.AT_LEAST_ONCE, 5_000, dir.resolve("warm"));
             int n1 = 20_000;
             int n2 = 10_000;
-            double memory1 = rate(broker, Qos.AT_LEAST_ONCE, n1, null);
-            double stored1 = rate(broker, Qos.AT_LEAST_ONCE, n1, dir.resolve("store-q1"));
-            double memory2 = rate(broker, Qos.EXACTLY_ONCE, n2, null);
-            double stored2 = rate(broker, Qos.EXACTLY_ONCE, n2, dir.resolve("store-q2"));
+            // Best of three, alternating, so that a burst of other work on the machine counts less.
+            double memory1 = 0;
+            double stored1 = 0;
+            double memory2 = 0;
+            double stored2 = 0;
+            for (int round = 0; round < 3; round++) {
+                memory1 = Math.max(memory1, rate(broker, Qos.AT_LEAST_ONCE, n1, null));
+                stored1 = Math.max(stored1, rate(broker, Qos.AT_LEAST_ONCE, n1, dir.resolve("store-q1")));
+                memory2 = Math.max(memory2, rate(broker, Qos.EXACTLY_ONCE, n2, null));
+                stored2 = Math.max(stored2, rate(broker, Qos.EXACTLY_ONCE, n2, dir.resolve("store-q2")));
+            }
             long log1 = Files.size(dir.resolve("store-q1").resolve("session.log"));
             System.out.printf("[resilience] throughput to Mosquitto, 64-byte payloads, each acknowledged: QoS 1 (window 1000)"
                             + " %,.0f msg/s in memory, %,.0f msg/s with the file store (%.0f%%); QoS 2 (window 100)"
                             + " %,.0f msg/s in memory, %,.0f msg/s with the file store (%.0f%%); store log after %,d QoS 1"
-                            + " messages: %,d bytes%n",
-                    memory1, stored1, 100 * stored1 / memory1, memory2, stored2, 100 * stored2 / memory2, n1, log1);
+                            + " messages: %,d bytes (best of 3 runs each)%n",
+                    memory1, stored1, 100 * stored1 / memory1, memory2, stored2, 100 * stored2 / memory2, 3 * n1, log1);
             assertTrue(log1 < 16L * 1024 * 1024, "the log was not compacted: " + log1 + " bytes");
         }
     }

@@ -115,7 +115,15 @@ public final class FileSessionStore implements SessionStore {
     private long synced;
     private IOException failure;
     private boolean closed;
-    private byte[] buf = new byte[512];
+    /**
+     * Records encoded but not yet written. Only a PUBLISH record must be in the file when the
+     * call returns (the application was told the message is accepted); the others need only be
+     * there before the packet that follows them leaves, which {@link #sync()} sees to. They wait
+     * here and go out in the same write as the next PUBLISH record, or in the next sync.
+     */
+    private byte[] buf = new byte[16 * 1024];
+    private int pending;
+    private static final int INLINE_MAX = 64 * 1024;
     private final CRC32 crc = new CRC32();
     private long syncs;
     private long compactions;
@@ -391,18 +399,22 @@ public final class FileSessionStore implements SessionStore {
         }
     }
 
-    /** Writes a PUBLISH record to the current file; returns its size. Under lock. */
+    /**
+     * Writes a PUBLISH record to the current file, after the records pending, in one write call
+     * when it fits in 64 KiB; returns its size. Under lock.
+     */
     private long writePublish(Publish p) throws IOException {
         byte[] topic = p.topic().getBytes(StandardCharsets.UTF_8);
         byte[] payload = p.payload();
         int bodyLen = 1 + 2 + 1 + 2 + topic.length + 4 + payload.length;
         int prefixLen = bodyLen - payload.length;
-        boolean inline = FRAME + bodyLen <= 64 * 1024;
-        int need = inline ? FRAME + bodyLen : FRAME + prefixLen;
-        if (buf.length < need) {
-            buf = new byte[Math.max(need, Math.min(buf.length * 2, 64 * 1024))];
+        boolean inline = FRAME + bodyLen <= INLINE_MAX;
+        if (!inline || pending + FRAME + bodyLen > INLINE_MAX) {
+            flushPending();
         }
-        int at = FRAME;
+        int start = pending;
+        ensure(start + (inline ? FRAME + bodyLen : FRAME + prefixLen));
+        int at = start + FRAME;
         buf[at++] = PUBLISH;
         at = putShort(buf, at, p.packetId());
         buf[at++] = (byte) (p.qos() | (p.retain() ? 4 : 0));
@@ -411,19 +423,35 @@ public final class FileSessionStore implements SessionStore {
         at += topic.length;
         at = putInt(buf, at, payload.length);
         crc.reset();
-        crc.update(buf, FRAME, prefixLen);
+        crc.update(buf, start + FRAME, prefixLen);
         crc.update(payload);
-        putInt(buf, 0, bodyLen);
-        putInt(buf, 4, (int) crc.getValue());
+        putInt(buf, start, bodyLen);
+        putInt(buf, start + 4, (int) crc.getValue());
+        pending = 0;
         if (inline) {
             System.arraycopy(payload, 0, buf, at, payload.length);
-            file.write(buf, 0, FRAME + bodyLen);
+            file.write(buf, 0, start + FRAME + bodyLen);
         } else {
             file.write(buf, 0, FRAME + prefixLen);
             file.write(payload);
         }
         size += FRAME + bodyLen;
         return FRAME + bodyLen;
+    }
+
+    private void ensure(int capacity) {
+        if (buf.length < capacity) {
+            buf = java.util.Arrays.copyOf(buf, Math.max(capacity, Math.min(buf.length * 2, INLINE_MAX)));
+        }
+    }
+
+    /** Writes the pending records. Under lock. */
+    private void flushPending() throws IOException {
+        if (pending > 0) {
+            int n = pending;
+            pending = 0;
+            file.write(buf, 0, n);
+        }
     }
 
     @Override
@@ -492,7 +520,7 @@ public final class FileSessionStore implements SessionStore {
         }
     }
 
-    /** Writes a record of a type and a packet id. Under lock; a failure is kept for sync to throw. */
+    /** Adds a record of a type and a packet id to the pending ones. Under lock; a failure is kept for sync to throw. */
     private void small(byte type, int packetId, boolean needsSync) {
         if (closed || failure != null) {
             return;
@@ -510,15 +538,20 @@ public final class FileSessionStore implements SessionStore {
 
     private void writeSmall(byte type, int packetId) throws IOException {
         int bodyLen = type == IN_CLEARED ? 1 : 3;
-        buf[FRAME] = type;
+        if (pending + FRAME + bodyLen > INLINE_MAX) {
+            flushPending();
+        }
+        ensure(pending + FRAME + bodyLen);
+        int at = pending;
+        buf[at + FRAME] = type;
         if (bodyLen == 3) {
-            putShort(buf, FRAME + 1, packetId);
+            putShort(buf, at + FRAME + 1, packetId);
         }
         crc.reset();
-        crc.update(buf, FRAME, bodyLen);
-        putInt(buf, 0, bodyLen);
-        putInt(buf, 4, (int) crc.getValue());
-        file.write(buf, 0, FRAME + bodyLen);
+        crc.update(buf, at + FRAME, bodyLen);
+        putInt(buf, at, bodyLen);
+        putInt(buf, at + 4, (int) crc.getValue());
+        pending = at + FRAME + bodyLen;
         size += FRAME + bodyLen;
     }
 
@@ -536,6 +569,12 @@ public final class FileSessionStore implements SessionStore {
                     return;
                 }
                 if (failure != null) {
+                    throw failure;
+                }
+                try {
+                    flushPending();
+                } catch (IOException e) {
+                    failure = new IOException("writing " + logPath + " failed: " + e.getMessage(), e);
                     throw failure;
                 }
                 if (size >= compactAtBytes && size >= 4 * (liveBytes + HEADER)) {
@@ -598,6 +637,7 @@ public final class FileSessionStore implements SessionStore {
             next.write(MAGIC);
             file = next; // the record writers below append to it
             size = HEADER;
+            pending = 0; // (flushed by sync before this)
             for (var it : live.entrySet()) {
                 Entry e = it.getValue();
                 e.bytes = writePublish(e.publish);
@@ -608,6 +648,7 @@ public final class FileSessionStore implements SessionStore {
             for (int id = inbound.nextSetBit(0); id >= 0; id = inbound.nextSetBit(id + 1)) {
                 writeSmall(IN_HELD, id);
             }
+            flushPending();
             next.getFD().sync();
             newSize = size;
             try {
@@ -658,6 +699,13 @@ public final class FileSessionStore implements SessionStore {
                 }
                 closed = true;
                 try {
+                    if (failure == null) {
+                        flushPending();
+                    }
+                } catch (IOException e) {
+                    // what is pending needs no durability (see pending); the file is closed anyway
+                }
+                try {
                     file.close();
                 } catch (IOException e) {
                     // records already written stay written
@@ -682,6 +730,7 @@ public final class FileSessionStore implements SessionStore {
             live.clear();
             inbound.clear();
             liveBytes = 0;
+            pending = 0;
             file.setLength(HEADER);
             file.seek(HEADER);
             file.getFD().sync();
