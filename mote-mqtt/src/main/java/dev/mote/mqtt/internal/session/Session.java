@@ -88,6 +88,10 @@ public final class Session {
     /** Inbound QoS 2 ids whose PUBREL has not come yet ("method B": delivered on PUBLISH, id kept). */
     private final long[] awaitingPubrel = new long[(MAX_ID + 1) / 64];
     private final ArrayDeque<InboundAck> pendingAcks = new ArrayDeque<>();
+    /** Counts connect() calls; an inbound ack remembers the one it came on. */
+    private int generation;
+    /** The last generation whose start (clean session, or CONNACK without a session) forgot every inbound id. */
+    private int clearedGeneration;
 
     private final ArrayDeque<Object> pingTokens = new ArrayDeque<>();
     private long keepAliveNanos;
@@ -177,6 +181,7 @@ public final class Session {
         if (state == State.CLOSED) {
             throw new IllegalStateException("the session is closed");
         }
+        generation++;
         if (connect.cleanSession()) {
             clearSessionState();
         }
@@ -218,6 +223,7 @@ public final class Session {
         for (InboundAck ack : pendingAcks) {
             if (ack.qos == 2 && !ack.acknowledged) {
                 setAwaitingPubrel(ack.packetId, false);
+                ack.orphaned = true; // unless the application takes it after all; see acknowledge
             }
             ack.acknowledged = true;
         }
@@ -271,6 +277,7 @@ public final class Session {
         // sent again as new messages after CONNACK.
         java.util.Arrays.fill(awaitingPubrel, 0L);
         pendingAcks.clear();
+        clearedGeneration = generation;
         store.inboundCleared();
     }
 
@@ -346,6 +353,18 @@ public final class Session {
      * received before it has been acknowledged too ([MQTT-4.6.0-2], [MQTT-4.6.0-3]).
      */
     public void acknowledge(InboundAck ack) {
+        if (ack.orphaned) {
+            // The application took a QoS 2 message whose connection was lost while it was being
+            // handed over. The broker will resend it: remember the id again, so that resend is
+            // answered without a second delivery, unless the broker's session (and with it the
+            // resend) is gone, or the resend came already.
+            ack.orphaned = false;
+            if (clearedGeneration <= ack.generation && !isAwaitingPubrel(ack.packetId) && state != State.CLOSED) {
+                setAwaitingPubrel(ack.packetId, true);
+                store.inboundHeld(ack.packetId);
+            }
+            return;
+        }
         if (ack.acknowledged) {
             return;
         }
@@ -450,6 +469,7 @@ public final class Session {
         if (!c.sessionPresent()) {
             // The broker has no session: the inbound QoS 2 ids it would release are gone.
             java.util.Arrays.fill(awaitingPubrel, 0L);
+            clearedGeneration = generation;
             store.inboundCleared();
         }
         listener.connected(c.sessionPresent());
@@ -517,6 +537,7 @@ public final class Session {
                 }
                 setAwaitingPubrel(id, true);
                 InboundAck ack = new InboundAck(id, 2);
+                ack.generation = generation;
                 pendingAcks.addLast(ack);
                 listener.received(p, ack);
             }

@@ -180,6 +180,36 @@ class SessionStoreHookTest {
     }
 
     @Test
+    @DisplayName("[MQTT-4.3.3-2] a QoS 2 message handed to the application while its connection was being lost is not delivered again when the broker resends it")
+    void handOverRacingConnectionLoss() {
+        connect(false, true);
+        session.onPacket(new Publish("t", bytes("x"), 2, false, false, 5));
+        session.connectionLost(t -> { });
+        session.acknowledge(acks.get(0)); // the reader finished handing it over after the loss
+        assertEquals(List.of("received 5", "store inboundHeld 5"), journal, "the id is kept again, and recorded; no PUBREC on a dead link");
+        journal.clear();
+        session.connect(new Connect(Connect.LEVEL_3_1_1, "c", false, 0, null, null, 0, false, null, null), 1_000_000_000L);
+        session.onPacket(new Connack(true, 0));
+        session.onPacket(new Publish("t", bytes("x"), 2, false, true, 5));
+        assertEquals(List.of("send CONNECT", "send PUBREC 5"), journal);
+    }
+
+    @Test
+    @DisplayName("...but not when the broker's session is gone by then: the id is free for a new message")
+    void handOverAfterTheBrokerLostTheSession() {
+        connect(false, true);
+        session.onPacket(new Publish("t", bytes("x"), 2, false, false, 5));
+        session.connectionLost(t -> { });
+        session.connect(new Connect(Connect.LEVEL_3_1_1, "c", false, 0, null, null, 0, false, null, null), 1_000_000_000L);
+        session.onPacket(new Connack(false, 0));
+        journal.clear();
+        session.acknowledge(acks.get(0));
+        assertEquals(List.of(), journal);
+        session.onPacket(new Publish("t", bytes("new"), 2, false, false, 5));
+        assertEquals(List.of("received 5"), journal);
+    }
+
+    @Test
     @DisplayName("a broker without our session, or a clean session, clears the recorded inbound ids")
     void sessionLossClearsInboundIds() {
         session.connect(new Connect(Connect.LEVEL_3_1_1, "c", true, 0, null, null, 0, false, null, null), 1_000_000_000L);
