@@ -547,7 +547,7 @@ public final class ClientCore implements SessionListener {
         if (req != null) {
             try {
                 req.awaitOrThrow(ackTimeoutNanos, req.what);
-            } catch (ClientClosedException | ConnectionLostException e) {
+            } catch (ClientClosedException | ConnectionLostException | ProtocolViolationException e) {
                 // The connection is gone, and the subscription with it (or with the session).
             }
         }
