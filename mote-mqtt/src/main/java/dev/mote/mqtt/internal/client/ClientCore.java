@@ -931,6 +931,12 @@ public final class ClientCore implements SessionListener {
         }
         lock.lock();
         try {
+            if (c.readerPaused) {
+                // A PINGRESP may still be unread behind the messages that made the reader wait:
+                // it gets a whole ping timeout from now to be read.
+                session.restartPingClock(System.nanoTime());
+                c.readerPaused = false;
+            }
             for (Inbound in : inbound) {
                 if (in.ack != null) {
                     session.acknowledge(in.ack);
@@ -964,15 +970,9 @@ public final class ClientCore implements SessionListener {
 
     private void put(Connection c, SubscriptionImpl s, Message m) throws InterruptedException {
         if (s.queue.isFull()) {
-            c.readerPaused = true;
-            try {
-                s.queue.put(m);
-            } finally {
-                c.readerPaused = false;
-            }
-        } else {
-            s.queue.put(m);
+            c.readerPaused = true; // cleared by process(), under the lock, with the ping clock restarted
         }
+        s.queue.put(m);
     }
 
     private void runKeepAlive(Connection c) {
