@@ -17,6 +17,7 @@ import dev.mote.mqtt.internal.codec.Connack;
 import dev.mote.mqtt.internal.codec.Connect;
 import dev.mote.mqtt.internal.codec.Disconnect;
 import dev.mote.mqtt.internal.codec.Packet;
+import dev.mote.mqtt.internal.codec.PacketEncoder;
 import dev.mote.mqtt.internal.codec.Pingreq;
 import dev.mote.mqtt.internal.codec.Pingresp;
 import dev.mote.mqtt.internal.codec.Puback;
@@ -26,6 +27,8 @@ import dev.mote.mqtt.internal.codec.Pubrec;
 import dev.mote.mqtt.internal.codec.Pubrel;
 import dev.mote.mqtt.internal.codec.Suback;
 import dev.mote.mqtt.internal.codec.Subscribe;
+import dev.mote.mqtt.internal.codec.Unsuback;
+import dev.mote.mqtt.internal.codec.Unsubscribe;
 import dev.mote.mqtt.testpeer.ScriptedPeer;
 import dev.mote.mqtt.testpeer.ScriptedPeer.Received;
 import java.io.IOException;
@@ -35,6 +38,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -495,7 +499,7 @@ class ClientScriptedPeerTest {
         @Test
         void unsubackForAnIdNeverUsed() {
             connectWithPendingPublish();
-            peer.send(new dev.mote.mqtt.internal.codec.Unsuback(300));
+            peer.send(new Unsuback(300));
             assertClosedForViolation("sent UNSUBACK for packet id 300, which this client has not used");
         }
 
@@ -648,7 +652,7 @@ class ClientScriptedPeerTest {
         void publishSplitIntoSingleBytesIsReassembled() {
             MqttClient client = connect(options());
             Subscription sub = subscribe(client, "split/#", Qos.AT_LEAST_ONCE, null, 1);
-            byte[] wire = dev.mote.mqtt.internal.codec.PacketEncoder.encode(
+            byte[] wire = PacketEncoder.encode(
                     new Publish("split/t", bytes("a payload long enough to span many reads"), 1, true, false, 9));
             for (byte b : wire) {
                 peer.sendRaw(new byte[] {b});
@@ -672,7 +676,7 @@ class ClientScriptedPeerTest {
                     "broker " + server() + " refused the subscription to \"no/#\"", "0x80");
             assertEquals(List.of("no/#"), e.refusedFilters());
             Subscription sub = e.subscription();
-            assertEquals(java.util.Arrays.asList(Qos.AT_LEAST_ONCE, null), sub.grantedQos());
+            assertEquals(Arrays.asList(Qos.AT_LEAST_ONCE, null), sub.grantedQos());
             assertTrue(sub.isActive());
             peer.send(publish("no/x", "dropped", 1, 1));
             assertEquals(1, peer.expect(Puback.class).packetId());
@@ -993,10 +997,10 @@ class ClientScriptedPeerTest {
             MqttClient client = connect(options());
             Subscription sub = subscribe(client, "u/#", Qos.AT_LEAST_ONCE, null, 1);
             Async<Void> closing = Async.run("subscription close", sub::close);
-            var unsubscribe = peer.expect(dev.mote.mqtt.internal.codec.Unsubscribe.class);
+            var unsubscribe = peer.expect(Unsubscribe.class);
             assertEquals(List.of("u/#"), unsubscribe.filters());
             closing.assertStillBlocked(Duration.ofMillis(100));
-            peer.send(new dev.mote.mqtt.internal.codec.Unsuback(unsubscribe.packetId()));
+            peer.send(new Unsuback(unsubscribe.packetId()));
             closing.get(WAIT);
             assertFalse(sub.isActive());
             assertStillConnected(client);
@@ -1007,7 +1011,7 @@ class ClientScriptedPeerTest {
             MqttClient client = connect(options());
             Subscription sub = subscribe(client, "u/#", Qos.AT_LEAST_ONCE, null, 1);
             Async<Void> closing = Async.run("subscription close", sub::close);
-            peer.expect(dev.mote.mqtt.internal.codec.Unsubscribe.class);
+            peer.expect(Unsubscribe.class);
             peer.send(new Puback(31_000)); // the broker breaks the protocol instead of answering
             closing.get(WAIT); // the connection is gone, and the subscription with it: nothing to report
             assertFalse(sub.isActive());
