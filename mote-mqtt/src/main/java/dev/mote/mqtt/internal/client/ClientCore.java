@@ -79,7 +79,7 @@ public final class ClientCore implements SessionListener {
     private final Semaphore qos0Slots;
 
     // Guarded by lock.
-    private State state = State.NEW;
+    private volatile State state = State.NEW;
     private MqttException closeCause;
     private Connection conn;
     private final TopicTree<SubscriptionImpl> routes = new TopicTree<>();
@@ -865,7 +865,7 @@ public final class ClientCore implements SessionListener {
         if (req != null) {
             try {
                 req.awaitOrThrow(ackTimeoutNanos, req.what);
-            } catch (ClientClosedException | ConnectionLostException e) {
+            } catch (ClientClosedException | ConnectionLostException | ProtocolViolationException e) {
                 // The connection is gone, and the subscription with it (or with the session).
             }
         }
@@ -1338,6 +1338,12 @@ public final class ClientCore implements SessionListener {
         }
         lock.lock();
         try {
+            if (c.readerPaused) {
+                // A PINGRESP may still be unread behind the messages that made the reader wait:
+                // it gets a whole ping timeout from now to be read.
+                session.restartPingClock(System.nanoTime());
+                c.readerPaused = false;
+            }
             for (Inbound in : inbound) {
                 if (in.ack != null) {
                     session.acknowledge(in.ack);
@@ -1371,23 +1377,9 @@ public final class ClientCore implements SessionListener {
 
     private void put(Connection c, SubscriptionImpl s, Message m) throws InterruptedException {
         if (s.queue.isFull()) {
-            c.readerPaused = true;
-            try {
-                s.queue.put(m);
-            } finally {
-                c.readerPaused = false;
-                // A PINGRESP may be waiting unread behind this message: give the reader a whole
-                // ping timeout from now to reach it before keep-alive may call the link dead.
-                lock.lock();
-                try {
-                    session.restartPingClock(System.nanoTime());
-                } finally {
-                    lock.unlock();
-                }
-            }
-        } else {
-            s.queue.put(m);
+            c.readerPaused = true; // cleared by process(), under the lock, with the ping clock restarted
         }
+        s.queue.put(m);
     }
 
     private void runKeepAlive(Connection c) {
