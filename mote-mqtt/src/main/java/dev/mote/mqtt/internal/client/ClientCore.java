@@ -1126,11 +1126,13 @@ public final class ClientCore implements SessionListener {
             }
             anyGranted |= returnCodes[i] != 0x80;
         }
-        sub.onSuback(returnCodes);
+        // End a subscription with nothing granted before completing SUBACK, so the thread that
+        // waits for it (and throws SubscriptionRefusedException) already sees it inactive.
         if (!anyGranted) {
             subscriptions.remove(sub);
             sub.end();
         }
+        sub.onSuback(returnCodes);
     }
 
     @Override
