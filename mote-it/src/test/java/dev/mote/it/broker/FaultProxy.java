@@ -36,6 +36,9 @@ public final class FaultProxy implements AutoCloseable {
 
     private enum Mode { PASS, HOLD, DROP }
 
+    /** -Dmote.it.proxy.trace=true prints every relayed chunk with a timestamp (short ones in hex). */
+    private static final boolean TRACE = Boolean.getBoolean("mote.it.proxy.trace");
+
     private final String targetHost;
     private final int targetPort;
     private final ServerSocket server;
@@ -117,6 +120,16 @@ public final class FaultProxy implements AutoCloseable {
         links.clear();
     }
 
+    /**
+     * Ends every relayed connection in order (FIN both ways): to the client it looks as if the
+     * broker closed the connection, to the broker as if the client went away without DISCONNECT.
+     */
+    public void end() {
+        for (Link l : links) {
+            l.end(); // the sockets stay in the list; close() releases them
+        }
+    }
+
     /** Connections accepted so far. */
     public int connectionsAccepted() {
         return accepted;
@@ -189,6 +202,7 @@ public final class FaultProxy implements AutoCloseable {
         final Socket client;
         final Socket broker;
         volatile boolean aborted;
+        volatile boolean ended;
 
         Link(Socket client, Socket broker) {
             this.client = client;
@@ -212,6 +226,9 @@ public final class FaultProxy implements AutoCloseable {
                     if (aborted) {
                         return;
                     }
+                    if (ended) {
+                        continue; // ended by end(): whatever still comes is not relayed
+                    }
                     if (m == Mode.DROP) {
                         dropped[d.ordinal()].addAndGet(n);
                         continue;
@@ -219,13 +236,38 @@ public final class FaultProxy implements AutoCloseable {
                     out.write(buf, 0, n);
                     out.flush();
                     relayed[d.ordinal()].addAndGet(n);
+                    if (TRACE) {
+                        System.out.printf("%tT.%<tL proxy %d %s %d bytes%s%n", System.currentTimeMillis(), port(), d, n,
+                                n <= 8 ? " " + java.util.HexFormat.ofDelimiter(" ").formatHex(buf, 0, n) : "");
+                    }
                 }
-                // An orderly end on one side is passed on as an orderly end on the other.
-                to.shutdownOutput();
+                // An orderly end on one side is passed on as an orderly end on the other, unless
+                // this direction is a black hole, where nothing gets through, not even the end.
+                if (!aborted && !ended && modeOf(d) != Mode.DROP) {
+                    to.shutdownOutput();
+                }
             } catch (IOException e) {
                 abort();
             } catch (InterruptedException e) {
                 abort();
+            }
+        }
+
+        /** Sends FIN both ways: each side sees the other close the connection in order. */
+        void end() {
+            ended = true;
+            lock.lock();
+            try {
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            for (Socket s : new Socket[] {client, broker}) {
+                try {
+                    s.shutdownOutput();
+                } catch (IOException e) {
+                    // already closed
+                }
             }
         }
 
@@ -252,9 +294,18 @@ public final class FaultProxy implements AutoCloseable {
     private Mode awaitNotHeld(Direction d, Link link) throws InterruptedException {
         lock.lock();
         try {
-            while (modes[d.ordinal()] == Mode.HOLD && !closed && !link.aborted) {
+            while (modes[d.ordinal()] == Mode.HOLD && !closed && !link.aborted && !link.ended) {
                 changed.await();
             }
+            return modes[d.ordinal()];
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Mode modeOf(Direction d) {
+        lock.lock();
+        try {
             return modes[d.ordinal()];
         } finally {
             lock.unlock();

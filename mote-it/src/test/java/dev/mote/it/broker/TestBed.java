@@ -2,6 +2,7 @@ package dev.mote.it.broker;
 
 import dev.mote.mqtt.MqttClient;
 import dev.mote.mqtt.MqttOptions;
+import dev.mote.mqtt.ReconnectPolicy;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -57,9 +58,15 @@ public final class TestBed implements AutoCloseable {
         return options(broker.uri());
     }
 
-    /** Options for another address (a proxy, another broker) with the suite's timeouts. */
+    /**
+     * Options for another address (a proxy, another broker) with the suite's timeouts, and
+     * without automatic reconnect: the scenarios observe one connection at a time (what a broken
+     * connection does, what a new client resumes), so a client must stay down once its
+     * connection breaks. A scenario about reconnecting sets its own {@link ReconnectPolicy}.
+     */
     public MqttOptions.Builder options(String uri) {
-        return MqttOptions.builder(uri).ackTimeout(ACK_TIMEOUT).connectTimeout(CONNECT_TIMEOUT);
+        return MqttOptions.builder(uri).ackTimeout(ACK_TIMEOUT).connectTimeout(CONNECT_TIMEOUT)
+                .reconnect(ReconnectPolicy.disabled());
     }
 
     /** Connects a client with default options; it is closed when the run ends. */
@@ -75,6 +82,14 @@ public final class TestBed implements AutoCloseable {
     /** Connects a client; it is closed when the run ends. */
     public MqttClient connect(MqttOptions options) {
         return track(MqttClient.connect(options));
+    }
+
+    /**
+     * When the run ends, connects once more with {@code clientId} and a clean session, so the
+     * broker drops the persistent session this run left (MQTT 3.1.1 section 3.1.2.4).
+     */
+    public void discardSessionAtEnd(String clientId) {
+        track(() -> MqttClient.connect(options().clientId(clientId).cleanSession(true).build()).close());
     }
 
     /** A fault proxy in front of this run's broker; closed when the run ends. */
