@@ -71,6 +71,13 @@ public final class ClientCore implements SessionListener {
 
     private final MqttOptions options;
     private final long ackTimeoutNanos;
+    /**
+     * How much before the keep-alive interval ends the client pings an idle connection: a quarter
+     * of it, at most 5 s. [MQTT-3.1.2-23] forbids a silence longer than the interval, and waking
+     * up, queueing and writing the PINGREQ take a few milliseconds; a broker that allows exactly
+     * the interval (HiveMQ CE rounds 1.5 x 1 s down to 1 s) would otherwise drop the client.
+     */
+    private final long keepAliveMarginNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private final Session session;
@@ -122,6 +129,7 @@ public final class ClientCore implements SessionListener {
     public ClientCore(MqttOptions options) {
         this.options = options;
         this.ackTimeoutNanos = options.ackTimeout().toNanos();
+        this.keepAliveMarginNanos = Math.min(options.keepAlive().toNanos() / 4, 5_000_000_000L);
         this.session = new Session(this, Connect.LEVEL_3_1_1);
         this.window = new Semaphore(options.inFlightWindow());
         this.qos2Window = new Semaphore(options.qos2InFlightWindow());
@@ -1397,7 +1405,9 @@ public final class ClientCore implements SessionListener {
                 if (c.readerPaused) {
                     session.restartPingClock(now);
                 }
-                wait = session.tick(now, c.lastSentAt, c.lastReceivedAt);
+                // The session pings once the connection has been idle for the keep-alive interval;
+                // both clocks moved back by the margin make it ping that much earlier.
+                wait = session.tick(now, c.lastSentAt - keepAliveMarginNanos, c.lastReceivedAt - keepAliveMarginNanos);
                 failure = takeDeferredFailure();
             } finally {
                 lock.unlock();
