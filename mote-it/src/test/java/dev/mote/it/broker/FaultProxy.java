@@ -49,6 +49,8 @@ public final class FaultProxy implements AutoCloseable {
     private final Mode[] modes = {Mode.PASS, Mode.PASS};
     private final AtomicLong[] relayed = {new AtomicLong(), new AtomicLong()};
     private final AtomicLong[] dropped = {new AtomicLong(), new AtomicLong()};
+    @SuppressWarnings("unchecked")
+    private final List<Long>[] arrivals = new List[] {new CopyOnWriteArrayList<Long>(), new CopyOnWriteArrayList<Long>()};
     private volatile boolean closed;
 
     private FaultProxy(String targetHost, int targetPort) {
@@ -140,6 +142,14 @@ public final class FaultProxy implements AutoCloseable {
         return relayed[d.ordinal()].get();
     }
 
+    /**
+     * When each chunk of bytes in {@code d} arrived at the proxy ({@link System#nanoTime()}),
+     * whatever then became of it; a chunk is what one read returned, usually one write of the sender.
+     */
+    public List<Long> arrivals(Direction d) {
+        return List.copyOf(arrivals[d.ordinal()]);
+    }
+
     /** Bytes dropped in {@code d} so far. */
     public long dropped(Direction d) {
         return dropped[d.ordinal()].get();
@@ -222,6 +232,7 @@ public final class FaultProxy implements AutoCloseable {
                 OutputStream out = to.getOutputStream();
                 int n;
                 while ((n = in.read(buf)) >= 0) {
+                    arrivals[d.ordinal()].add(System.nanoTime());
                     Mode m = awaitNotHeld(d, this);
                     if (aborted) {
                         return;
