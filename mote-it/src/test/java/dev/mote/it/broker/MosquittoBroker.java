@@ -55,8 +55,17 @@ public final class MosquittoBroker implements Broker, AutoCloseable {
 
     // ---------------------------------------------------------------- finding the binary
 
-    /** The mosquitto executable: {@code /usr/sbin/mosquitto}, else {@code mosquitto} on the PATH; null if neither. */
+    /**
+     * The mosquitto executable: the system property {@code mote.it.mosquitto} if set (a path, or
+     * {@code none} to run without Mosquitto), else {@code /usr/sbin/mosquitto}, else
+     * {@code mosquitto} on the PATH; null if none of these.
+     */
     public static Path binary() {
+        String configured = System.getProperty("mote.it.mosquitto", "");
+        if (!configured.isEmpty()) {
+            Path p = Path.of(configured);
+            return configured.equals("none") || !Files.isExecutable(p) ? null : p;
+        }
         Path standard = Path.of("/usr/sbin/mosquitto");
         if (Files.isExecutable(standard)) {
             return standard;
@@ -80,8 +89,9 @@ public final class MosquittoBroker implements Broker, AutoCloseable {
     }
 
     /** Why Mosquitto scenarios are skipped on this machine. */
-    public static final String MISSING = "mosquitto is not installed (neither /usr/sbin/mosquitto nor mosquitto on the PATH);"
-            + " install it (apt-get install mosquitto) to run the Mosquitto half of the integration suite";
+    public static final String MISSING = "mosquitto is not installed (neither /usr/sbin/mosquitto nor mosquitto on the PATH,"
+            + " or -Dmote.it.mosquitto names none); install it (apt-get install mosquitto) to run the Mosquitto half"
+            + " of the integration suite";
 
     /**
      * The dynamic-security plugin shipped with Mosquitto 2 (Debian puts it in the multiarch
