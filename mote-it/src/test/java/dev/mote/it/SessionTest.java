@@ -147,9 +147,10 @@ class SessionTest {
         } finally {
             release.countDown();
         }
-        // Only now can the reader, blocked handing m2 over, go on and find the connection reset
-        // (see the report: a client whose reader waits for a full buffer does not notice a dead
-        // connection until the consumer makes room).
+        // Only now can the reader, blocked handing m2 over, go on and find the connection reset:
+        // while the reader waits for room in a full buffer it reads nothing, and keep-alive does
+        // not count the missing PINGRESP against it, so a client whose consumer stalls for good
+        // does not notice a dead connection (isConnected() stays true) until the consumer moves.
         Await.until(RECEIVE, () -> !slow.isConnected(), () -> "the client noticing the cut");
 
         Collector resumed = new Collector();

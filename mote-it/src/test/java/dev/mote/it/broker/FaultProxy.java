@@ -49,8 +49,7 @@ public final class FaultProxy implements AutoCloseable {
     private final Mode[] modes = {Mode.PASS, Mode.PASS};
     private final AtomicLong[] relayed = {new AtomicLong(), new AtomicLong()};
     private final AtomicLong[] dropped = {new AtomicLong(), new AtomicLong()};
-    @SuppressWarnings("unchecked")
-    private final List<Long>[] arrivals = new List[] {new CopyOnWriteArrayList<Long>(), new CopyOnWriteArrayList<Long>()};
+    private final List<List<Long>> arrivals = List.of(new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>());
     private volatile boolean closed;
 
     private FaultProxy(String targetHost, int targetPort) {
@@ -147,7 +146,7 @@ public final class FaultProxy implements AutoCloseable {
      * whatever then became of it; a chunk is what one read returned, usually one write of the sender.
      */
     public List<Long> arrivals(Direction d) {
-        return List.copyOf(arrivals[d.ordinal()]);
+        return List.copyOf(arrivals.get(d.ordinal()));
     }
 
     /** Bytes dropped in {@code d} so far. */
@@ -232,7 +231,7 @@ public final class FaultProxy implements AutoCloseable {
                 OutputStream out = to.getOutputStream();
                 int n;
                 while ((n = in.read(buf)) >= 0) {
-                    arrivals[d.ordinal()].add(System.nanoTime());
+                    arrivals.get(d.ordinal()).add(System.nanoTime());
                     Mode m = awaitNotHeld(d, this);
                     if (aborted) {
                         return;

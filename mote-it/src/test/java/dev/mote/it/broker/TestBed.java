@@ -119,18 +119,21 @@ public final class TestBed implements AutoCloseable {
         return b.toString();
     }
 
+    /** Closes everything tracked, newest first; the first failure is thrown with the others suppressed. */
     @Override
-    public synchronized void close() throws Exception {
-        Exception first = null;
+    public synchronized void close() {
+        RuntimeException first = null;
         while (!resources.isEmpty()) {
             AutoCloseable r = resources.pop();
             try {
                 r.close();
             } catch (Exception e) {
+                RuntimeException wrapped = e instanceof RuntimeException re ? re
+                        : new IllegalStateException("closing " + r + " failed", e);
                 if (first == null) {
-                    first = e;
+                    first = wrapped;
                 } else {
-                    first.addSuppressed(e);
+                    first.addSuppressed(wrapped);
                 }
             }
         }
