@@ -74,7 +74,10 @@ final class UnixSockets {
             attributes = null;
         }
         String message = String.valueOf(e.getMessage());
-        if (attributes == null && !message.contains("ermission denied")) {
+        if (message.contains("path too long")) {
+            why = "the Unix socket path is too long (" + path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                    + " bytes; the system allows about 100): " + path;
+        } else if (attributes == null && !message.contains("ermission denied")) {
             why = "no Unix socket at " + path;
         } else if (attributes != null && (attributes.isRegularFile() || attributes.isDirectory())) {
             why = path + " is not a Unix socket (it is a " + (attributes.isDirectory() ? "directory" : "regular file") + ")";
