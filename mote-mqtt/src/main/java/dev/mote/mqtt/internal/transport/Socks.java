@@ -308,6 +308,9 @@ final class Socks {
                         + timeout.toMillis() + " ms (the connect timeout)");
                 t.initCause(e);
                 throw t;
+            } catch (IOException e) {
+                throw new IOException("the " + label + " broke the connection instead of sending its " + what + " ("
+                        + e.getMessage() + ")", e);
             }
             if (r < 0) {
                 throw new EOFException("the " + label + " closed the connection instead of sending its " + what
@@ -318,13 +321,15 @@ final class Socks {
         return b;
     }
 
-    /** {@link #read} for the proxy's first reply: a server that closes instead may be no SOCKS proxy at all. */
+    /** {@link #read} for the proxy's first reply: a server that closes or resets instead may be no SOCKS proxy at all. */
     private byte[] firstReply(Socket socket, InputStream in, int n, String what) throws IOException {
         try {
             return read(socket, in, n, what);
-        } catch (EOFException e) {
-            EOFException x = new EOFException(e.getMessage() + "; is it a "
-                    + (proxy.version() == SocksProxy.Version.SOCKS5 ? "SOCKS5" : "SOCKS4a") + " proxy?");
+        } catch (SocketTimeoutException e) {
+            throw e;
+        } catch (IOException e) {
+            String hint = "; is it a " + (proxy.version() == SocksProxy.Version.SOCKS5 ? "SOCKS5" : "SOCKS4a") + " proxy?";
+            IOException x = e instanceof EOFException ? new EOFException(e.getMessage() + hint) : new IOException(e.getMessage() + hint);
             x.initCause(e);
             throw x;
         }
