@@ -92,6 +92,11 @@ class SocksHandshakeTest {
         return TcpTransport.over(Socks.tunnel(proxy, host, port, deadline(TIMEOUT), TIMEOUT), "test");
     }
 
+    /** Opens the tunnel and closes it again: the handshake succeeded. */
+    private static void succeeds(SocksProxy proxy, String host, int port) throws IOException {
+        Socks.tunnel(proxy, host, port, deadline(TIMEOUT), TIMEOUT).close();
+    }
+
     private static IOException fails(SocksProxy proxy, String host, int port) {
         return assertThrows(IOException.class, () -> Socks.tunnel(proxy, host, port, deadline(TIMEOUT), TIMEOUT).close());
     }
@@ -168,7 +173,8 @@ class SocksHandshakeTest {
             greet(in, out, 0);
             v4.complete(request(in));
             out.write(SUCCESS_V5);
-        }); TcpTransport t = tunnel(p.socks5(), "10.1.2.3", 8883)) {
+        })) {
+            succeeds(p.socks5(), "10.1.2.3", 8883);
             assertEquals("01" + "0a010203" + "22b3", v4.get(5, TimeUnit.SECONDS));
         }
         CompletableFuture<String> v6 = new CompletableFuture<>();
@@ -177,7 +183,8 @@ class SocksHandshakeTest {
             v6.complete(request(in));
             // A bound address given as a name and as IPv6 are both valid replies.
             out.write(new byte[] {5, 0, 0, 3, 2, 'h', 'i', 0, 1});
-        }); TcpTransport t = tunnel(p.socks5(), "2001:db8::1", 1883)) {
+        })) {
+            succeeds(p.socks5(), "2001:db8::1", 1883);
             assertEquals("04" + "20010db8000000000000000000000001" + "075b", v6.get(5, TimeUnit.SECONDS));
         }
     }
@@ -192,7 +199,8 @@ class SocksHandshakeTest {
             out.write(new byte[] {1, 0});
             request(in);
             out.write(SUCCESS_V5);
-        }); TcpTransport t = tunnel(SocksProxy.socks5("127.0.0.1", p.port(), "alice", "s3cr3t"), "broker", 1883)) {
+        })) {
+            succeeds(SocksProxy.socks5("127.0.0.1", p.port(), "alice", "s3cr3t"), "broker", 1883);
             assertEquals("0002", offered.get(5, TimeUnit.SECONDS), "no authentication and user name/password are offered");
             assertEquals("01" + "05" + HEX.formatHex("alice".getBytes(StandardCharsets.US_ASCII))
                     + "06" + HEX.formatHex("s3cr3t".getBytes(StandardCharsets.US_ASCII)), credentials.get(5, TimeUnit.SECONDS));
@@ -205,7 +213,8 @@ class SocksHandshakeTest {
             greet(in, out, 0);
             request(in);
             out.write(SUCCESS_V5);
-        }); TcpTransport t = tunnel(SocksProxy.socks5("127.0.0.1", p.port(), "alice", "s3cr3t"), "broker", 1883)) {
+        })) {
+            succeeds(SocksProxy.socks5("127.0.0.1", p.port(), "alice", "s3cr3t"), "broker", 1883);
             p.finished();
         }
     }
@@ -372,7 +381,8 @@ class SocksHandshakeTest {
         try (ScriptedProxy p = new ScriptedProxy((in, out) -> {
             asked.complete(HEX.formatHex(read(in, 9)));
             out.write(new byte[] {0, 90, 0, 0, 0, 0, 0, 0});
-        }); TcpTransport t = tunnel(SocksProxy.socks4a("127.0.0.1", p.port()), "192.168.1.20", 8883)) {
+        })) {
+            succeeds(SocksProxy.socks4a("127.0.0.1", p.port()), "192.168.1.20", 8883);
             assertEquals("0401" + "22b3" + "c0a80114" + "00", asked.get(5, TimeUnit.SECONDS));
         }
         try (ScriptedProxy p = new ScriptedProxy((in, out) -> { })) {
