@@ -102,7 +102,7 @@ final class Socks {
                 socket.connect(address, millis);
             } catch (SocketTimeoutException e) {
                 throw new SocketTimeoutException("no TCP connection to the " + label + " within " + millis + " ms");
-            } catch (ConnectException e) {
+            } catch (IOException e) {
                 ConnectException c = new ConnectException("the " + label + " is not reachable: " + e.getMessage());
                 c.initCause(e);
                 throw c;
@@ -127,8 +127,8 @@ final class Socks {
     private void socks5(Socket socket, InputStream in, OutputStream out, String host, int port) throws IOException {
         boolean withPassword = proxy.user() != null;
         // Section 3: version, number of methods, methods.
-        out.write(withPassword ? new byte[] {V5, 2, METHOD_NONE, METHOD_USER_PASSWORD} : new byte[] {V5, 1, METHOD_NONE});
-        out.flush();
+        send(out, withPassword ? new byte[] {V5, 2, METHOD_NONE, METHOD_USER_PASSWORD} : new byte[] {V5, 1, METHOD_NONE},
+                "greeting");
         byte[] choice = firstReply(socket, in, 2, "answer to the greeting");
         if (choice[0] != V5) {
             throw new IOException(hostPort(proxy.host(), proxy.port()) + " is not a SOCKS5 proxy (replied version "
@@ -167,8 +167,7 @@ final class Socks {
         }
         request.write(port >> 8);
         request.write(port & 0xFF);
-        out.write(request.toByteArray());
-        out.flush();
+        send(out, request.toByteArray(), "CONNECT request");
 
         // Section 6: version, reply, reserved, bound address type; then the address and port.
         byte[] reply = read(socket, in, 4, "reply to CONNECT");
@@ -209,9 +208,11 @@ final class Socks {
         System.arraycopy(user, 0, request, 2, user.length);
         request[2 + user.length] = (byte) password.length;
         System.arraycopy(password, 0, request, 3 + user.length, password.length);
-        out.write(request);
-        out.flush();
-        java.util.Arrays.fill(request, (byte) 0);
+        try {
+            send(out, request, "user name and password");
+        } finally {
+            java.util.Arrays.fill(request, (byte) 0);
+        }
         byte[] answer = read(socket, in, 2, "answer to the user name and password");
         // RFC 1929 says version 0x01; some proxies answer with the SOCKS version 0x05 instead.
         if (answer[0] != 0x01 && answer[0] != V5) {
@@ -271,8 +272,7 @@ final class Socks {
             request.writeBytes(hostName(host));
             request.write(0x00);
         }
-        out.write(request.toByteArray());
-        out.flush();
+        send(out, request.toByteArray(), "CONNECT request");
         byte[] reply = firstReply(socket, in, 8, "reply to CONNECT");
         if (reply[0] != 0x00) {
             throw new IOException(hostPort(proxy.host(), proxy.port()) + " is not a SOCKS4 proxy (replied version "
@@ -293,6 +293,15 @@ final class Socks {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    private void send(OutputStream out, byte[] bytes, String what) throws IOException {
+        try {
+            out.write(bytes);
+            out.flush();
+        } catch (IOException e) {
+            throw new IOException("the " + label + " broke the connection while the " + what + " was sent (" + e.getMessage() + ")", e);
+        }
+    }
 
     /** Reads exactly {@code n} bytes within what is left of the connect timeout. */
     private byte[] read(Socket socket, InputStream in, int n, String what) throws IOException {
