@@ -94,15 +94,30 @@ public final class TlsTransport implements Transport {
             } catch (SocketTimeoutException e) {
                 throw new SocketTimeoutException("no TCP connection to " + host + ":" + port + " within " + millis + " ms");
             }
-            return handshake(plain, host, port, tls, deadline, timeout);
+            return handshake(plain, host, port, tls, deadline, timeout, "");
         } catch (IOException | RuntimeException e) {
             closeQuietly(plain);
             throw e;
         }
     }
 
-    private static TlsTransport handshake(Socket plain, String host, int port, TlsConfig tls, long deadline, Duration timeout)
+    /**
+     * Completes the TLS handshake with {@code host:port} over a socket that is already connected
+     * to it (a tunnel through a proxy), by {@code deadline}; closes the socket on failure.
+     * {@code via} is appended to the description.
+     */
+    static TlsTransport over(Socket connected, String host, int port, TlsConfig tls, long deadline, Duration timeout, String via)
             throws IOException {
+        try {
+            return handshake(connected, host, port, tls, deadline, timeout, via);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(connected);
+            throw e;
+        }
+    }
+
+    private static TlsTransport handshake(Socket plain, String host, int port, TlsConfig tls, long deadline, Duration timeout,
+            String via) throws IOException {
         SSLSocket ssl = (SSLSocket) tls.sslContext().getSocketFactory().createSocket(plain, host, port, true);
         ssl.setUseClientMode(true);
         ssl.setSSLParameters(parameters(ssl, host, tls));
@@ -127,7 +142,7 @@ public final class TlsTransport implements Transport {
             h.initCause(e);
             throw h;
         }
-        return new TlsTransport(plain, ssl, "mqtts://" + peer + " (" + ssl.getSession().getProtocol() + ")", ctx);
+        return new TlsTransport(plain, ssl, "mqtts://" + peer + " (" + ssl.getSession().getProtocol() + ")" + via, ctx);
     }
 
     static SSLParameters parameters(SSLSocket ssl, String host, TlsConfig tls) throws SSLException {

@@ -12,9 +12,13 @@ public final class Transports {
         if (options.transport() != null) {
             return CustomTransport.open(options.transport(), server.host(), server.port(), options.connectTimeout());
         }
+        if (options.socksProxy() != null && !server.scheme().equals("unix")) {
+            return Socks.connect(options, server);
+        }
         return switch (server.scheme()) {
             case "mqtt" -> TcpTransport.connect(server.host(), server.port(), options.connectTimeout());
             case "mqtts" -> TlsTransport.connect(server.host(), server.port(), options.tls(), options.connectTimeout());
+            case "unix" -> UnixSockets.connect(server.host(), options.connectTimeout());
             default -> throw new IOException("unsupported transport " + server.scheme() + "://");
         };
     }
