@@ -1,5 +1,6 @@
 package dev.mote.it.resilience;
 
+import dev.mote.it.broker.MosquittoBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -28,7 +29,7 @@ class BrokerKillTest {
 
     @BeforeAll
     static void needMosquitto() {
-        assumeTrue(MosquittoProcess.available(), "mosquitto is not installed (apt-get install mosquitto)");
+        assumeTrue(MosquittoBroker.isAvailable(), MosquittoBroker.MISSING);
     }
 
     @Test

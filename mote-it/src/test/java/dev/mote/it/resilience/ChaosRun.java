@@ -1,5 +1,6 @@
 package dev.mote.it.resilience;
 
+import dev.mote.it.broker.MosquittoBroker;
 import dev.mote.mqtt.ConnectionEvent;
 import dev.mote.mqtt.Delivery;
 import dev.mote.mqtt.MqttClient;
@@ -7,9 +8,7 @@ import dev.mote.mqtt.MqttOptions;
 import dev.mote.mqtt.Qos;
 import dev.mote.mqtt.ReconnectPolicy;
 import dev.mote.mqtt.Wait;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -45,13 +44,12 @@ final class ChaosRun {
 
     static Result run(Config cfg) throws Exception {
         Qos qos = cfg.qos();
-        Path dir = MosquittoProcess.freshDir(cfg.name().replaceAll("[^a-zA-Z0-9]+", "-") + "-q" + qos.value());
-        List<String> brokerConfig = new ArrayList<>(List.of("persistence true", "persistence_location ${dir}/",
-                "max_inflight_messages 100"));
-        brokerConfig.addAll(cfg.brokerConfig());
+        MosquittoBroker.Builder b = MosquittoBroker.builder(cfg.name() + "-q" + qos.value()).persistence(true);
+        cfg.brokerConfig().forEach(b::config);
         long started = System.nanoTime();
-        try (MosquittoProcess broker = new MosquittoProcess(dir, brokerConfig);
-                ChaosProxy proxy = new ChaosProxy("127.0.0.1", broker.port)) {
+        AtomicInteger brokerRestarts = new AtomicInteger();
+        try (MosquittoBroker broker = b.start();
+                ChaosProxy proxy = new ChaosProxy(broker.host(), broker.port())) {
             int n = cfg.messages();
             SequenceCounter counter = new SequenceCounter(n);
             Watch subWatch = new Watch();
@@ -89,7 +87,15 @@ final class ChaosRun {
                     if (restartNow) {
                         restarts++;
                         // Publishing goes on while the broker is down: into the offline buffer.
-                        chaos = Thread.ofVirtual().name("broker-restart").start(() -> broker.restart(cfg.kill()));
+                        chaos = Thread.ofVirtual().name("broker-restart").start(() -> {
+                            if (cfg.kill()) {
+                                broker.kill();
+                            } else {
+                                broker.stop();
+                            }
+                            broker.restart();
+                            brokerRestarts.incrementAndGet();
+                        });
                     } else {
                         blackHoles++;
                         chaos = Thread.ofVirtual().name("black-hole").start(() -> blackHole(proxy, pubWatch, subWatch));
@@ -117,7 +123,7 @@ final class ChaosRun {
             double seconds = (System.nanoTime() - started) / 1e9;
             int unique = counter.unique();
             Result r = new Result(cfg, n, acknowledged, unique, n - unique, counter.duplicates(), counter.flaggedDup(),
-                    proxy.cuts(), broker.starts() - 1, blackHoles, pubWatch.reconnects.get(), subWatch.reconnects.get(),
+                    proxy.cuts(), brokerRestarts.get(), blackHoles, pubWatch.reconnects.get(), subWatch.reconnects.get(),
                     pubWatch.sessionsLost.get() + subWatch.sessionsLost.get(), seconds, counter.missing(n, 10));
             System.out.println("[resilience] " + r);
             pub.close();
@@ -133,7 +139,7 @@ final class ChaosRun {
         proxy.blackHole(true);
         long deadline = System.nanoTime() + 10_000_000_000L;
         while ((a.disconnects.get() == da || b.disconnects.get() == db) && System.nanoTime() < deadline) {
-            MosquittoProcess.pause(20);
+            Scratch.pause(20);
         }
         proxy.blackHole(false);
     }

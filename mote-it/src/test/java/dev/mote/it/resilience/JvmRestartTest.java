@@ -1,5 +1,6 @@
 package dev.mote.it.resilience;
 
+import dev.mote.it.broker.MosquittoBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -13,7 +14,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -48,13 +48,13 @@ class JvmRestartTest {
     }
 
     private void run(Qos qos) throws Exception {
-        assumeTrue(MosquittoProcess.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        Path dir = MosquittoProcess.freshDir("jvm-restart-q" + qos.value());
+        assumeTrue(MosquittoBroker.isAvailable(), MosquittoBroker.MISSING);
+        Path dir = Scratch.freshDir("jvm-restart-q" + qos.value());
         Path store = dir.resolve("store");
         String topic = "restart/q" + qos.value();
         int total = 100_000; // more than the first child gets to publish before it is killed
-        try (MosquittoProcess broker = new MosquittoProcess(dir.resolve("broker"), List.of("persistence false", "max_inflight_messages 100"));
-                ChaosProxy proxy = new ChaosProxy("127.0.0.1", broker.port)) {
+        try (MosquittoBroker broker = MosquittoBroker.builder("jvm-restart-q" + qos.value()).start();
+                ChaosProxy proxy = new ChaosProxy(broker.host(), broker.port())) {
             proxy.throttle(64 * 1024);
             SequenceCounter counter = new SequenceCounter(total);
             MqttClient sub = MqttClient.connect(MqttOptions.builder(broker.uri())

@@ -1,5 +1,6 @@
 package dev.mote.it.resilience;
 
+import dev.mote.it.broker.MosquittoBroker;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +14,6 @@ import dev.mote.mqtt.Qos;
 import dev.mote.mqtt.ReconnectPolicy;
 import dev.mote.mqtt.Wait;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -33,12 +33,12 @@ class KeepAliveDetectionTest {
     /** Scheduling slack on a busy 2-core machine. */
     private static final long TOLERANCE_MS = 400;
 
-    private static MosquittoProcess broker;
+    private static MosquittoBroker broker;
 
     @BeforeAll
     static void start() {
-        assumeTrue(MosquittoProcess.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        broker = new MosquittoProcess(MosquittoProcess.freshDir("keepalive"), List.of("persistence false"));
+        assumeTrue(MosquittoBroker.isAvailable(), MosquittoBroker.MISSING);
+        broker = MosquittoBroker.builder("keepalive").start();
     }
 
     @AfterAll
@@ -64,7 +64,7 @@ class KeepAliveDetectionTest {
 
     private void detect(boolean publishing) throws Exception {
         LinkedBlockingQueue<Timed> events = new LinkedBlockingQueue<>();
-        try (ChaosProxy proxy = new ChaosProxy("127.0.0.1", broker.port);
+        try (ChaosProxy proxy = new ChaosProxy(broker.host(), broker.port());
                 MqttClient client = MqttClient.connect(MqttOptions.builder(proxy.uri())
                         .clientId("keepalive-" + publishing)
                         .keepAlive(KEEP_ALIVE)

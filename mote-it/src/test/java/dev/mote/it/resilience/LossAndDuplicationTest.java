@@ -1,5 +1,6 @@
 package dev.mote.it.resilience;
 
+import dev.mote.it.broker.MosquittoBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -30,7 +31,7 @@ class LossAndDuplicationTest {
 
     @BeforeAll
     static void needMosquitto() {
-        assumeTrue(MosquittoProcess.available(), "mosquitto is not installed (apt-get install mosquitto)");
+        assumeTrue(MosquittoBroker.isAvailable(), MosquittoBroker.MISSING);
     }
 
     private static ChaosRun.Config config(Qos qos) {

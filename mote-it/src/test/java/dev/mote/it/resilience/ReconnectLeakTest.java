@@ -1,5 +1,6 @@
 package dev.mote.it.resilience;
 
+import dev.mote.it.broker.MosquittoBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -19,7 +20,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -39,9 +39,9 @@ class ReconnectLeakTest {
     @Test
     @DisplayName("200 cut/reconnect cycles: no thread, file descriptor or heap growth")
     void noGrowthOverManyReconnects() throws Exception {
-        assumeTrue(MosquittoProcess.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        try (MosquittoProcess broker = new MosquittoProcess(MosquittoProcess.freshDir("leak"), List.of("persistence false"));
-                ChaosProxy proxy = new ChaosProxy("127.0.0.1", broker.port);
+        assumeTrue(MosquittoBroker.isAvailable(), MosquittoBroker.MISSING);
+        try (MosquittoBroker broker = MosquittoBroker.builder("leak").start();
+                ChaosProxy proxy = new ChaosProxy(broker.host(), broker.port());
                 MqttClient client = MqttClient.connect(MqttOptions.builder(proxy.uri())
                         .clientId("leak")
                         .cleanSession(false)

@@ -1,5 +1,6 @@
 package dev.mote.it.resilience;
 
+import dev.mote.it.broker.MosquittoBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -12,7 +13,6 @@ import dev.mote.mqtt.Wait;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -30,9 +30,9 @@ class StoreThroughputTest {
     @Test
     @DisplayName("throughput with and without the file session store (printed)")
     void measure() throws Exception {
-        assumeTrue(MosquittoProcess.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        Path dir = MosquittoProcess.freshDir("throughput");
-        try (MosquittoProcess broker = new MosquittoProcess(dir.resolve("broker"), List.of("persistence false", "max_inflight_messages 100"))) {
+        assumeTrue(MosquittoBroker.isAvailable(), MosquittoBroker.MISSING);
+        Path dir = Scratch.freshDir("throughput");
+        try (MosquittoBroker broker = MosquittoBroker.builder("throughput").start()) {
             // Warm-up (JIT), not reported.
             rate(broker, Qos.AT_LEAST_ONCE, 5_000, null);
             rate(broker, Qos.AT_LEAST_ONCE, 5_000, dir.resolve("warm"));
@@ -81,7 +81,7 @@ class StoreThroughputTest {
     }
 
     /** Publishes {@code n} messages with Wait.NONE, waits for every acknowledgement; messages per second. */
-    private static double rate(MosquittoProcess broker, Qos qos, int n, Path store) {
+    private static double rate(MosquittoBroker broker, Qos qos, int n, Path store) {
         MqttOptions.Builder b = MqttOptions.builder(broker.uri())
                 .clientId("throughput-" + qos.value() + (store == null ? "-mem" : "-file"))
                 .cleanSession(false)
