@@ -301,8 +301,8 @@ public final class MqttOptions {
     private static String randomClientId() {
         SecureRandom r = new SecureRandom();
         char[] id = new char[23];
-        "mote-".getChars(0, 5, id, 0);
-        for (int i = 5; i < id.length; i++) {
+        "mote".getChars(0, 4, id, 0);
+        for (int i = 4; i < id.length; i++) {
             id[i] = ID_CHARS[r.nextInt(ID_CHARS.length)];
         }
         return new String(id);
