@@ -285,7 +285,7 @@ public final class MqttOptions {
     /** Never shows the password. */
     @Override
     public String toString() {
-        return "MqttOptions[" + serverUri + ", clientId=" + clientId
+        return "MqttOptions[" + servers.get(0) + ", clientId=" + clientId
                 + (username != null ? ", username=" + username : "")
                 + (password != null ? ", password=<hidden>" : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
