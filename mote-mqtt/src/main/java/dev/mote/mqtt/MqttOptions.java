@@ -477,8 +477,9 @@ public final class MqttOptions {
         /**
          * The most QoS 2 publishes unacknowledged at once; default 20. A broker counts the QoS 2
          * messages it has received and not yet released, and MQTT 3.1.1 has no way to tell the
-         * client its limit: Mosquitto's default ({@code max_inflight_messages 20}) disconnects a
-         * client that has more. Raise it for brokers configured higher.
+         * client its limit: beyond Mosquitto's default ({@code max_inflight_messages 20}) it drops
+         * QoS 2 messages with a reason code a 3.1.1 client cannot see. Raise it for brokers
+         * configured higher.
          */
         public Builder qos2InFlightWindow(int window) {
             this.qos2InFlightWindow = range(window, 1, 65_535, "qos2InFlightWindow");
