@@ -60,7 +60,6 @@ final class ChaosRun {
                     .build());
             sub.subscribe(root + "/#", qos, counter::accept);
             MqttClient pub = MqttClient.connect(options(proxy.uri(), cfg.name() + "-pub-q" + qos.value(), pubWatch)
-                    .qos2InFlightWindow(100)
                     .build());
             Delivery[] deliveries = new Delivery[n];
             int quarter = n / 4;

@@ -37,7 +37,6 @@ public final class StoreChild {
                 .clientId("store-child-q" + qos.value())
                 .cleanSession(false)
                 .sessionStore(store)
-                .qos2InFlightWindow(100)
                 .ackTimeout(Duration.ofSeconds(60))
                 .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(10), Duration.ofMillis(200)))
                 .build();
