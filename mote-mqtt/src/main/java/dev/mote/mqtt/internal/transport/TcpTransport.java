@@ -44,6 +44,11 @@ public final class TcpTransport implements Transport {
         }
     }
 
+    /** A transport over a channel already connected to the broker (through a proxy's tunnel). */
+    static TcpTransport over(SocketChannel connected, String description) {
+        return new TcpTransport(connected, description);
+    }
+
     @Override
     public int read(ByteBuffer dst) throws IOException {
         return channel.read(dst);
