@@ -285,58 +285,93 @@ public final class WebSocketTransport implements Transport {
         }
     }
 
+    /**
+     * Copies payload bytes into {@code dst}: from as many frames as are already buffered (so that
+     * a burst of small frames, a PUBACK each, is one read for the client, not one per frame), and
+     * waits for more only while nothing was copied yet. A failure found after some bytes were
+     * copied is thrown by the next call, so those bytes are not lost.
+     */
     private int readPayload(ByteBuffer dst) throws IOException {
-        while (true) {
-            if (ended) {
-                return -1;
-            }
-            if (payloadLeft > 0) {
-                if (in.hasRemaining()) {
-                    int n = (int) Math.min(Math.min(in.remaining(), dst.remaining()), payloadLeft);
-                    int limit = in.limit();
-                    in.limit(in.position() + n);
-                    dst.put(in);
-                    in.limit(limit);
-                    payloadLeft -= n;
-                    return n;
+        if (deferred != null) {
+            IOException e = deferred;
+            deferred = null;
+            throw e;
+        }
+        int total = 0;
+        try {
+            while (true) {
+                if (ended) {
+                    return total > 0 ? total : -1;
                 }
-                if (payloadLeft >= DIRECT_READ && dst.remaining() >= DIRECT_READ) {
-                    int limit = dst.limit();
-                    dst.limit(dst.position() + (int) Math.min(dst.remaining(), payloadLeft));
-                    int n;
-                    try {
-                        n = base.read(dst);
-                    } finally {
-                        dst.limit(limit);
+                if (payloadLeft > 0) {
+                    if (in.hasRemaining()) {
+                        int n = (int) Math.min(Math.min(in.remaining(), dst.remaining()), payloadLeft);
+                        int limit = in.limit();
+                        in.limit(in.position() + n);
+                        dst.put(in);
+                        in.limit(limit);
+                        payloadLeft -= n;
+                        total += n;
+                        if (!dst.hasRemaining()) {
+                            return total;
+                        }
+                        continue;
                     }
-                    if (n < 0) {
+                    if (total > 0) {
+                        return total;
+                    }
+                    if (payloadLeft >= DIRECT_READ && dst.remaining() >= DIRECT_READ) {
+                        int limit = dst.limit();
+                        dst.limit(dst.position() + (int) Math.min(dst.remaining(), payloadLeft));
+                        int n;
+                        try {
+                            n = base.read(dst);
+                        } finally {
+                            dst.limit(limit);
+                        }
+                        if (n < 0) {
+                            throw new EOFException("the broker closed the connection in the middle of a WebSocket frame");
+                        }
+                        payloadLeft -= n;
+                        if (n > 0) {
+                            return n;
+                        }
+                        continue;
+                    }
+                    if (!fill()) {
                         throw new EOFException("the broker closed the connection in the middle of a WebSocket frame");
-                    }
-                    payloadLeft -= n;
-                    if (n > 0) {
-                        return n;
                     }
                     continue;
                 }
-                if (!fill()) {
-                    throw new EOFException("the broker closed the connection in the middle of a WebSocket frame");
+                int result = nextFrame();
+                if (result == END) {
+                    return total > 0 ? total : -1;
                 }
-                continue;
-            }
-            int result = nextFrame();
-            if (result == NEED_BYTES && !fill()) {
-                if (in.hasRemaining() || fragmented) {
-                    throw new EOFException("the broker closed the connection in the middle of a WebSocket "
-                            + (fragmented ? "message" : "frame header"));
+                if (result == NEED_BYTES) {
+                    if (total > 0) {
+                        return total;
+                    }
+                    if (!fill()) {
+                        if (in.hasRemaining() || fragmented) {
+                            throw new EOFException("the broker closed the connection in the middle of a WebSocket "
+                                    + (fragmented ? "message" : "frame header"));
+                        }
+                        ended = true;
+                        return -1; // TCP closed at a frame boundary, without a close frame
+                    }
                 }
-                ended = true;
-                return -1; // TCP closed at a frame boundary, without a close frame
             }
-            if (result == END) {
-                return -1;
+        } catch (IOException e) {
+            if (total > 0) {
+                deferred = e;
+                return total;
             }
+            throw e;
         }
     }
+
+    /** A failure found after bytes were copied, thrown by the next read. */
+    private IOException deferred;
 
     /** Reads more bytes from the connection into {@link #in}; false at end of stream. */
     private boolean fill() throws IOException {

@@ -298,6 +298,42 @@ class WebSocketTransportTest {
     }
 
     @Test
+    void aBurstOfSmallFramesIsReadInFewReads() throws Exception {
+        // A broker sends each PUBACK in a frame of its own: the client's reader must not pay one read per frame.
+        BlockingQueue<Socket> sockets = new LinkedBlockingQueue<>();
+        Transport t = connected(sockets);
+        Socket s = upgraded(sockets);
+        ByteArrayOutputStream burst = new ByteArrayOutputStream();
+        for (int i = 0; i < 10_000; i++) {
+            burst.write(binary(0x40, 0x02, i >> 8 & 0xFF, i & 0xFF));
+        }
+        s.getOutputStream().write(burst.toByteArray());
+        s.getOutputStream().flush();
+        ByteBuffer dst = ByteBuffer.allocateDirect(64 * 1024);
+        int reads = 0;
+        int bytes = 0;
+        while (bytes < 40_000) {
+            dst.clear();
+            bytes += t.read(dst);
+            reads++;
+            dst.flip();
+            for (int i = 0; i < dst.remaining(); i++) {
+                int index = (bytes - dst.remaining() + i);
+                int k = index / 4;
+                byte expected = switch (index % 4) {
+                    case 0 -> 0x40;
+                    case 1 -> 0x02;
+                    case 2 -> (byte) (k >> 8);
+                    default -> (byte) k;
+                };
+                assertEquals(expected, dst.get(i), "byte " + index);
+            }
+        }
+        assertEquals(40_000, bytes);
+        assertTrue(reads < 200, "10,000 frames took " + reads + " reads");
+    }
+
+    @Test
     void bytesRightAfterTheUpgradeAnswerAreNotLost() throws Exception {
         ScriptedHttpPeer p = server(h -> switching(h, "Sec-WebSocket-Protocol: mqtt\r\n")
                 + new String(binary(0x20, 0x02, 0x01, 0x00), StandardCharsets.ISO_8859_1), null);
