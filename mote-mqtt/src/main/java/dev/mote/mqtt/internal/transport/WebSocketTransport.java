@@ -55,10 +55,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * slows the broker through TCP. Large payloads go straight into the reader's buffer. Pings are
  * answered with pongs; a close frame ends the stream. <b>Writing</b>: each {@link #write} is sent
  * as binary frames of at most {@value #MAX_FRAME_PAYLOAD} bytes of payload (servers commonly limit
- * a frame to 64 KiB), each masked with a fresh key from {@link SecureRandom} (RFC 6455 section
- * 5.3). Frames never interleave: a lock ({@code java.util.concurrent}, never {@code synchronized})
- * covers one frame's write; pongs and close replies found by the reader are sent from a virtual
- * thread of their own, so the reader never waits behind a blocked write.
+ * a frame to 64 KiB), each masked with a fresh key from a DRBG {@link SecureRandom} (RFC 6455
+ * section 5.3); the caller's buffer is copied while masking, never changed. Frames never
+ * interleave: a lock ({@code java.util.concurrent}, never {@code synchronized}) covers one frame's
+ * write; pongs and close replies found by the reader are sent from a virtual thread of their own,
+ * so the reader never waits behind a blocked write.
  */
 public final class WebSocketTransport implements Transport {
     /** RFC 6455 section 1.3. */
@@ -90,7 +91,7 @@ public final class WebSocketTransport implements Transport {
 
     private final Transport base;
     private final String description;
-    private final SecureRandom masks = new SecureRandom();
+    private final SecureRandom masks = maskSource();
 
     // Read side: only the reader thread touches these.
     private final ByteBuffer in;
@@ -112,6 +113,18 @@ public final class WebSocketTransport implements Transport {
         this.description = description;
         this.in = ByteBuffer.allocate(Math.max(READ_BUFFER, after.remaining()));
         this.in.put(after).flip();
+    }
+
+    /**
+     * The masking keys' source: a DRBG, seeded once from the system, then pure computation (the
+     * default {@code NativePRNG} would read {@code /dev/urandom} under a monitor every few frames).
+     */
+    private static SecureRandom maskSource() {
+        try {
+            return SecureRandom.getInstance("DRBG");
+        } catch (NoSuchAlgorithmException e) {
+            return new SecureRandom();
+        }
     }
 
     /**
