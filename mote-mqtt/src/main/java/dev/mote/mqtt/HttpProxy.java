@@ -72,7 +72,8 @@ public final class HttpProxy {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http")) {
             throw new IllegalArgumentException("unsupported proxy URL scheme \"" + scheme
-                    + "\"; expected http://[user:password@]host:port (an HTTP proxy that supports CONNECT)");
+                    + "\"; expected http://[user:password@]host:port (an HTTP proxy that supports CONNECT), "
+                    + "socks5://[user:password@]host[:port] or socks4a://[userid@]host[:port]");
         }
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
             throw new IllegalArgumentException("the proxy URL has no host; expected http://[user:password@]host:port");

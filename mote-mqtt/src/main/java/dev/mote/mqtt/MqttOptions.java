@@ -48,6 +48,7 @@ public final class MqttOptions {
     private final MessageHandler defaultHandler;
     private final TlsConfig tls;
     private final MqttTransport.Factory transport;
+    private final SocksProxy socksProxy;
     private final java.util.List<Server> servers;
     private final ReconnectPolicy reconnect;
     private final int offlineMessages;
@@ -85,6 +86,7 @@ public final class MqttOptions {
         all.addAll(b.alternates);
         this.servers = java.util.List.copyOf(all);
         this.transport = b.transport;
+        this.socksProxy = b.socksProxy;
         this.tls = b.tls != null ? b.tls
                 : b.anyTls() && transport == null ? TlsConfig.defaults() : null;
         this.reconnect = b.reconnect;
@@ -102,12 +104,15 @@ public final class MqttOptions {
      * @param uri    the URL as given
      * @param scheme the scheme, lower case ({@code tcp} normalised to {@code mqtt}; {@code ssl}
      *               and {@code tls} to {@code mqtts})
-     * @param host   the host name or address
-     * @param port   the port
+     * @param host   the host name or address; for {@code unix}, the socket's path
+     * @param port   the port; -1 for {@code unix}
      */
     public record Server(String uri, String scheme, String host, int port) {
         @Override
         public String toString() {
+            if (scheme.equals("unix")) {
+                return "unix://" + host;
+            }
             return scheme + "://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
         }
     }
@@ -160,7 +165,8 @@ public final class MqttOptions {
      * WebSocket: {@code ws://host[:port][/path]} (default port 80) and {@code wss://host[:port][/path]}
      * (default port 443, TLS as for {@code mqtts://}); the path, and a query if any, are those of the
      * upgrade request, {@code /mqtt} when the URL has none. User info in the URL
-     * ({@code mqtt://user:password@host}) sets the MQTT credentials.
+     * ({@code mqtt://user:password@host}) sets the MQTT credentials. {@code unix:///path}
+     * connects to a Unix domain socket (no host, no port; the path must be absolute).
      */
     public static Builder builder(String serverUri) {
         return new Builder(serverUri);
@@ -173,16 +179,19 @@ public final class MqttOptions {
 
     /**
      * The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it),
-     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it), {@code ws} or {@code wss}.
+     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it), {@code ws}, {@code wss} or
+     * {@code unix}.
      */
     public String scheme() {
         return scheme;
     }
 
+    /** The host name or address; for {@code unix://}, the socket's path. */
     public String host() {
         return host;
     }
 
+    /** The port; -1 for {@code unix://}. */
     public int port() {
         return port;
     }
@@ -286,6 +295,11 @@ public final class MqttOptions {
         return transport;
     }
 
+    /** The SOCKS proxy that every server but {@code unix://} ones is reached through, or null. */
+    public SocksProxy socksProxy() {
+        return socksProxy;
+    }
+
     /** Never shows the password. */
     @Override
     public String toString() {
@@ -295,6 +309,7 @@ public final class MqttOptions {
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
                 + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "")
                 + (tls != null ? ", " + tls : "") + (transport != null ? ", custom transport" : "")
+                + (socksProxy != null ? ", via " + socksProxy : "")
                 + (httpProxy != null ? ", httpProxy=" + httpProxy : "")
                 + (webSocketHeaders.isEmpty() ? "" : ", webSocketHeaders=" + webSocketHeaders.keySet()) + "]";
     }
@@ -338,6 +353,7 @@ public final class MqttOptions {
         private MessageHandler defaultHandler;
         private TlsConfig tls;
         private MqttTransport.Factory transport;
+        private SocksProxy socksProxy;
         private final java.util.List<Server> alternates = new java.util.ArrayList<>();
         private ReconnectPolicy reconnect = ReconnectPolicy.defaults();
         private int offlineMessages = 10_000;
@@ -356,6 +372,13 @@ public final class MqttOptions {
                 throw new IllegalArgumentException("not a valid broker URL: " + serverUri + " (" + e.getReason() + ")");
             }
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+            if (scheme.equals("unix")) {
+                this.serverUri = serverUri;
+                this.scheme = scheme;
+                this.host = unixSocketPath(uri, serverUri);
+                this.port = -1;
+                return;
+            }
             int defaultPort = switch (scheme) {
                 case "mqtt", "tcp" -> 1883;
                 case "mqtts", "ssl", "tls" -> 8883;
@@ -559,6 +582,34 @@ public final class MqttOptions {
         }
 
         /**
+         * Reaches every {@code mqtt://}, {@code mqtts://}, {@code ws://} and {@code wss://} server
+         * through a SOCKS5 or SOCKS4a proxy (TLS runs end to end through the tunnel; the proxy
+         * resolves the broker's host name). The proxy's TCP connection and handshake count against the connect timeout.
+         */
+        public Builder socksProxy(SocksProxy proxy) {
+            this.socksProxy = Objects.requireNonNull(proxy, "proxy");
+            return this;
+        }
+
+        /** A SOCKS5 proxy without authentication: {@code socksProxy(SocksProxy.socks5(host, port))}. */
+        public Builder socksProxy(String host, int port) {
+            return socksProxy(SocksProxy.socks5(host, port));
+        }
+
+        /** A SOCKS5 proxy with user name and password (RFC 1929): {@code socksProxy(SocksProxy.socks5(host, port, user, password))}. */
+        public Builder socksProxy(String host, int port, String user, String password) {
+            return socksProxy(SocksProxy.socks5(host, port, user, password));
+        }
+
+        /**
+         * A SOCKS proxy from a URL: {@code socks5://[user:password@]host[:port]} or
+         * {@code socks4a://[userid@]host[:port]}; see {@link SocksProxy#parse(String)}.
+         */
+        public Builder socksProxy(String url) {
+            return socksProxy(SocksProxy.parse(url));
+        }
+
+        /**
          * Connects through an HTTP proxy (one that supports {@code CONNECT}, e.g. Squid), for every
          * transport: TCP, TLS and WebSocket run inside the proxy's tunnel. See {@link HttpProxy}.
          */
@@ -578,9 +629,14 @@ public final class MqttOptions {
 
         /**
          * A proxy given as a URL: {@code http://host:port} or {@code http://user:password@host:port}
-         * (user and password percent-encoded), the same as {@link #httpProxy(String, int, String, String)}.
+         * (user and password percent-encoded) for an HTTP proxy, as {@link #httpProxy(String, int,
+         * String, String)}; a {@code socks5://} or {@code socks4a://} URL is {@link #socksProxy(String)}.
          */
         public Builder proxy(String url) {
+            Objects.requireNonNull(url, "url");
+            if (url.strip().toLowerCase(java.util.Locale.ROOT).startsWith("socks")) {
+                return socksProxy(url);
+            }
             this.httpProxy = HttpProxy.parse(url);
             return this;
         }
@@ -651,12 +707,28 @@ public final class MqttOptions {
                 throw new IllegalArgumentException("tls(...) and transport(...) do not combine: with your own transport, "
                         + "Mote does not open TLS; do TLS in the transport or drop transport(...)");
             }
+            if (socksProxy != null && transport != null) {
+                throw new IllegalArgumentException("socksProxy(...) and transport(...) do not combine: with your own transport, "
+                        + "Mote does not open the connection; reach the proxy in the transport or drop transport(...)");
+            }
+            if (socksProxy != null && (scheme.equals("unix") || alternates.stream().anyMatch(s -> s.scheme().equals("unix")))) {
+                throw new IllegalArgumentException("socksProxy(...) does not apply to a unix:// server: "
+                        + "a Unix domain socket is on this machine, not behind the proxy");
+            }
             if (tls != null && !anyTls()) {
                 throw new IllegalArgumentException("tls(...) needs an mqtts:// or wss:// URL, not " + serverUri);
             }
             if (httpProxy != null && transport != null) {
                 throw new IllegalArgumentException("httpProxy(...) and transport(...) do not combine: your own transport "
                         + "opens its own connection; tunnel through the proxy there or drop transport(...)");
+            }
+            if (httpProxy != null && socksProxy != null) {
+                throw new IllegalArgumentException("httpProxy(...) and socksProxy(...) do not combine: a connection goes "
+                        + "through one proxy; choose one");
+            }
+            if (httpProxy != null && (scheme.equals("unix") || alternates.stream().anyMatch(s -> s.scheme().equals("unix")))) {
+                throw new IllegalArgumentException("httpProxy(...) does not apply to a unix:// server: "
+                        + "a Unix domain socket is on this machine, not behind the proxy");
             }
             if (!webSocketHeaders.isEmpty() && !scheme.startsWith("ws")
                     && alternates.stream().noneMatch(s -> s.scheme().startsWith("ws"))) {
@@ -672,6 +744,23 @@ public final class MqttOptions {
 
         private boolean anyTls() {
             return isTls(scheme) || alternates.stream().anyMatch(s -> isTls(s.scheme()));
+        }
+
+        /** The path of a {@code unix:///path} URL: absolute, no host, port, query or fragment. */
+        private static String unixSocketPath(URI uri, String serverUri) {
+            if (uri.getRawAuthority() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                throw new IllegalArgumentException("a unix:// URL names only an absolute socket path, as in "
+                        + "unix:///run/mosquitto/mosquitto.sock, not " + serverUri);
+            }
+            String path = uri.getPath();
+            if (path == null || !path.startsWith("/") || path.endsWith("/")) {
+                throw new IllegalArgumentException("a unix:// URL needs the absolute path of a socket file, as in "
+                        + "unix:///run/mosquitto/mosquitto.sock, not " + serverUri);
+            }
+            if (path.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("a Unix socket path cannot contain the character U+0000: " + serverUri);
+            }
+            return path;
         }
 
         private static boolean isTls(String scheme) {

@@ -13,6 +13,7 @@ import dev.mote.mqtt.MqttOptions;
 import dev.mote.mqtt.Qos;
 import dev.mote.mqtt.Subscription;
 import dev.mote.mqtt.TlsConfig;
+import dev.mote.it.socks.TestSocksProxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -129,6 +130,28 @@ class WebSocketHiveMqTest {
             assertTrue(upgrade.startsWith("GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1:" + broker.ws + "\r\n"), upgrade);
             assertTrue(upgrade.contains("\r\nSec-WebSocket-Protocol: mqtt\r\n"), upgrade);
             assertTrue(upgrade.contains("\r\nAuthorization: Bearer mote-test-token\r\nX-Device: sensor-17\r\n\r\n"), upgrade);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ws", "wss"})
+    void throughASocksProxyToo(String scheme) throws Exception {
+        // the SOCKS5 tunnel of socksProxy(...) carries WebSocket like TCP and TLS; the proxy resolves the name
+        try (TestSocksProxy socks = TestSocksProxy.start().requireLogin("mote", "s3cret").alias("broker.invalid", "127.0.0.1")) {
+            String url = url(scheme).replace("127.0.0.1", "broker.invalid");
+            if (scheme.equals("wss")) {
+                url = url.replace("localhost", "broker.invalid");
+            }
+            TlsConfig lax = TlsConfig.builder().trustPem(broker.pki.caCert).dangerouslyDisableHostnameVerification().build();
+            MqttOptions.Builder o = MqttOptions.builder(url).clientId(scheme + "-socks").connectTimeout(TIMEOUT)
+                    .proxy("socks5://mote:s3cret@127.0.0.1:" + socks.port());
+            try (MqttClient c = MqttClient.connect((scheme.equals("wss") ? o.tls(lax) : o).build());
+                 Subscription s = c.subscribe(scheme + "/socks", Qos.EXACTLY_ONCE)) {
+                c.publish(scheme + "/socks", "through SOCKS", Qos.EXACTLY_ONCE);
+                assertEquals("through SOCKS", s.receive(RECEIVE).payloadAsString());
+            }
+            assertEquals(List.of(new TestSocksProxy.Request(5, 3, "broker.invalid", scheme.equals("ws") ? broker.ws : broker.wss, "mote")),
+                    socks.requests());
         }
     }
 

@@ -71,6 +71,13 @@ public final class ClientCore implements SessionListener {
 
     private final MqttOptions options;
     private final long ackTimeoutNanos;
+    /**
+     * How much before the keep-alive interval ends the client pings an idle connection: a quarter
+     * of it, at most 5 s. [MQTT-3.1.2-23] forbids a silence longer than the interval, and waking
+     * up, queueing and writing the PINGREQ take a few milliseconds; a broker that allows exactly
+     * the interval (HiveMQ CE rounds 1.5 x 1 s down to 1 s) would otherwise drop the client.
+     */
+    private final long keepAliveMarginNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private final Session session;
@@ -79,7 +86,7 @@ public final class ClientCore implements SessionListener {
     private final Semaphore qos0Slots;
 
     // Guarded by lock.
-    private State state = State.NEW;
+    private volatile State state = State.NEW;
     private MqttException closeCause;
     private Connection conn;
     private final TopicTree<SubscriptionImpl> routes = new TopicTree<>();
@@ -122,6 +129,7 @@ public final class ClientCore implements SessionListener {
     public ClientCore(MqttOptions options) {
         this.options = options;
         this.ackTimeoutNanos = options.ackTimeout().toNanos();
+        this.keepAliveMarginNanos = Math.min(options.keepAlive().toNanos() / 4, 5_000_000_000L);
         this.session = new Session(this, Connect.LEVEL_3_1_1);
         this.window = new Semaphore(options.inFlightWindow());
         this.qos2Window = new Semaphore(options.qos2InFlightWindow());
@@ -865,7 +873,7 @@ public final class ClientCore implements SessionListener {
         if (req != null) {
             try {
                 req.awaitOrThrow(ackTimeoutNanos, req.what);
-            } catch (ClientClosedException | ConnectionLostException e) {
+            } catch (ClientClosedException | ConnectionLostException | ProtocolViolationException e) {
                 // The connection is gone, and the subscription with it (or with the session).
             }
         }
@@ -1126,11 +1134,13 @@ public final class ClientCore implements SessionListener {
             }
             anyGranted |= returnCodes[i] != 0x80;
         }
-        sub.onSuback(returnCodes);
+        // End a subscription with nothing granted before completing SUBACK, so the thread that
+        // waits for it (and throws SubscriptionRefusedException) already sees it inactive.
         if (!anyGranted) {
             subscriptions.remove(sub);
             sub.end();
         }
+        sub.onSuback(returnCodes);
     }
 
     @Override
@@ -1338,6 +1348,12 @@ public final class ClientCore implements SessionListener {
         }
         lock.lock();
         try {
+            if (c.readerPaused) {
+                // A PINGRESP may still be unread behind the messages that made the reader wait:
+                // it gets a whole ping timeout from now to be read.
+                session.restartPingClock(System.nanoTime());
+                c.readerPaused = false;
+            }
             for (Inbound in : inbound) {
                 if (in.ack != null) {
                     session.acknowledge(in.ack);
@@ -1371,23 +1387,9 @@ public final class ClientCore implements SessionListener {
 
     private void put(Connection c, SubscriptionImpl s, Message m) throws InterruptedException {
         if (s.queue.isFull()) {
-            c.readerPaused = true;
-            try {
-                s.queue.put(m);
-            } finally {
-                c.readerPaused = false;
-                // A PINGRESP may be waiting unread behind this message: give the reader a whole
-                // ping timeout from now to reach it before keep-alive may call the link dead.
-                lock.lock();
-                try {
-                    session.restartPingClock(System.nanoTime());
-                } finally {
-                    lock.unlock();
-                }
-            }
-        } else {
-            s.queue.put(m);
+            c.readerPaused = true; // cleared by process(), under the lock, with the ping clock restarted
         }
+        s.queue.put(m);
     }
 
     private void runKeepAlive(Connection c) {
@@ -1403,7 +1405,9 @@ public final class ClientCore implements SessionListener {
                 if (c.readerPaused) {
                     session.restartPingClock(now);
                 }
-                wait = session.tick(now, c.lastSentAt, c.lastReceivedAt);
+                // The session pings once the connection has been idle for the keep-alive interval;
+                // both clocks moved back by the margin make it ping that much earlier.
+                wait = session.tick(now, c.lastSentAt - keepAliveMarginNanos, c.lastReceivedAt - keepAliveMarginNanos);
                 failure = takeDeferredFailure();
             } finally {
                 lock.unlock();

@@ -2,7 +2,6 @@ package dev.mote.mqtt.internal.transport;
 
 import dev.mote.mqtt.HttpProxy;
 import dev.mote.mqtt.MqttOptions;
-import dev.mote.mqtt.TlsConfig;
 import dev.mote.mqtt.internal.util.Printable;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -34,25 +33,16 @@ final class HttpProxyTunnel {
 
     /** An {@code mqtt://} or {@code mqtts://} connection through the options' proxy. */
     static Transport connect(MqttOptions options, MqttOptions.Server server) throws IOException {
+        HttpProxy proxy = options.httpProxy();
         Duration timeout = options.connectTimeout();
         long deadline = System.nanoTime() + timeout.toNanos();
-        boolean tls = server.scheme().equals("mqtts");
-        Transport t = open(options.httpProxy(), server.host(), server.port(), tls ? options.tls() : null, true, deadline, timeout);
-        return new Via(t, server + (t instanceof TlsTransport s ? " (" + s.protocol() + ")" : "") + " via HTTP proxy " + proxyAddress(options.httpProxy()));
-    }
-
-    /**
-     * TCP ({@code tls} null) or TLS to {@code host:port} through the proxy, all by {@code deadline}.
-     *
-     * @param offerAlpn whether the TLS handshake offers the TlsConfig's ALPN protocols
-     */
-    static Transport open(HttpProxy proxy, String host, int port, TlsConfig tls, boolean offerAlpn, long deadline,
-                          Duration timeout) throws IOException {
-        SocketChannel ch = tunnel(proxy, host, port, deadline, timeout);
-        if (tls == null) {
-            return TcpTransport.over(ch, "tcp://" + authority(host, port) + " via HTTP proxy " + proxyAddress(proxy));
-        }
-        return TlsTransport.over(ch.socket(), host, port, tls, offerAlpn, deadline, timeout);
+        String via = " via HTTP proxy " + proxyAddress(proxy);
+        return switch (server.scheme()) {
+            case "mqtt" -> TcpTransport.over(tunnel(proxy, server.host(), server.port(), deadline, timeout), server + via);
+            case "mqtts" -> TlsTransport.over(tunnel(proxy, server.host(), server.port(), deadline, timeout).socket(),
+                    server.host(), server.port(), options.tls(), deadline, timeout, via);
+            default -> throw new IOException("the " + server.scheme() + ":// transport cannot go through an HTTP proxy");
+        };
     }
 
     /** A blocking channel through which bytes reach {@code host:port}: the proxy's tunnel, opened by {@code deadline}. */
@@ -205,42 +195,6 @@ final class HttpProxyTunnel {
             ch.close();
         } catch (IOException ignored) {
             // gone either way
-        }
-    }
-
-    /** A transport whose description names the proxy. */
-    private static final class Via implements Transport {
-        private final Transport delegate;
-        private final String description;
-
-        Via(Transport delegate, String description) {
-            this.delegate = delegate;
-            this.description = description;
-        }
-
-        @Override
-        public int read(ByteBuffer dst) throws IOException {
-            return delegate.read(dst);
-        }
-
-        @Override
-        public void write(ByteBuffer src) throws IOException {
-            delegate.write(src);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
-
-        @Override
-        public String describe() {
-            return description;
-        }
-
-        @Override
-        public String applicationProtocol() {
-            return delegate.applicationProtocol();
         }
     }
 }

@@ -11,6 +11,8 @@ import java.time.Duration;
 /**
  * Plain TCP over a blocking {@link SocketChannel}. Blocking channels park virtual threads instead
  * of pinning a carrier, so one reader and one writer thread per connection cost almost nothing.
+ * It also carries any other connected blocking channel: a tunnel through a SOCKS proxy, a Unix
+ * domain socket ({@link #over}).
  */
 public final class TcpTransport implements Transport {
     private final SocketChannel channel;
@@ -44,7 +46,7 @@ public final class TcpTransport implements Transport {
         }
     }
 
-    /** A transport over a channel already connected to the broker (through a proxy's tunnel). */
+    /** Carries an already connected channel in blocking mode, described as {@code description}. */
     static TcpTransport over(SocketChannel connected, String description) {
         return new TcpTransport(connected, description);
     }

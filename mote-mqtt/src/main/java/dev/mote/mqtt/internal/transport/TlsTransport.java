@@ -99,7 +99,7 @@ public final class TlsTransport implements Transport {
             } catch (SocketTimeoutException e) {
                 throw new SocketTimeoutException("no TCP connection to " + host + ":" + port + " within " + millis + " ms");
             }
-            return handshake(plain, host, port, tls, offerAlpn, deadline, timeout);
+            return handshake(plain, host, port, tls, offerAlpn, deadline, timeout, "");
         } catch (IOException | RuntimeException e) {
             closeQuietly(plain);
             throw e;
@@ -107,13 +107,20 @@ public final class TlsTransport implements Transport {
     }
 
     /**
-     * TLS over a socket already connected to the broker (through a proxy's tunnel), the handshake
-     * done by {@code deadline}; the socket is closed if it fails.
+     * Completes the TLS handshake with {@code host:port} over a socket that is already connected
+     * to it (a tunnel through a proxy), by {@code deadline}; closes the socket on failure.
+     * {@code via} is appended to the description.
      */
+    static TlsTransport over(Socket connected, String host, int port, TlsConfig tls, long deadline, Duration timeout, String via)
+            throws IOException {
+        return over(connected, host, port, tls, true, deadline, timeout, via);
+    }
+
+    /** As {@link #over(Socket, String, int, TlsConfig, long, Duration, String)}; {@code offerAlpn} false leaves out ALPN (for WebSocket). */
     static TlsTransport over(Socket connected, String host, int port, TlsConfig tls, boolean offerAlpn, long deadline,
-                             Duration timeout) throws IOException {
+                             Duration timeout, String via) throws IOException {
         try {
-            return handshake(connected, host, port, tls, offerAlpn, deadline, timeout);
+            return handshake(connected, host, port, tls, offerAlpn, deadline, timeout, via);
         } catch (IOException | RuntimeException e) {
             closeQuietly(connected);
             throw e;
@@ -121,7 +128,7 @@ public final class TlsTransport implements Transport {
     }
 
     private static TlsTransport handshake(Socket plain, String host, int port, TlsConfig tls, boolean offerAlpn, long deadline,
-                                          Duration timeout) throws IOException {
+                                          Duration timeout, String via) throws IOException {
         SSLSocket ssl = (SSLSocket) tls.sslContext().getSocketFactory().createSocket(plain, host, port, true);
         ssl.setUseClientMode(true);
         ssl.setSSLParameters(parameters(ssl, host, tls, offerAlpn));
@@ -146,7 +153,7 @@ public final class TlsTransport implements Transport {
             h.initCause(e);
             throw h;
         }
-        return new TlsTransport(plain, ssl, "mqtts://" + peer + " (" + ssl.getSession().getProtocol() + ")", ctx);
+        return new TlsTransport(plain, ssl, "mqtts://" + peer + " (" + ssl.getSession().getProtocol() + ")" + via, ctx);
     }
 
     static SSLParameters parameters(SSLSocket ssl, String host, TlsConfig tls, boolean offerAlpn) throws SSLException {

@@ -2,6 +2,7 @@ package dev.mote.mqtt.internal.transport;
 
 import dev.mote.mqtt.HttpProxy;
 import dev.mote.mqtt.MqttOptions;
+import dev.mote.mqtt.SocksProxy;
 import dev.mote.mqtt.internal.util.Printable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -26,7 +28,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * MQTT over WebSocket (MQTT 3.1.1 chapter 6): a minimal RFC 6455 client over {@link TcpTransport}
- * or {@link TlsTransport}, directly or through an HTTP proxy's tunnel. It offers the subprotocol
+ * or {@link TlsTransport}, directly or through an HTTP or SOCKS proxy's tunnel. It offers the subprotocol
  * {@code mqtt} and insists the server selects it ([MQTT-6.0.0-3], [MQTT-6.0.0-4]), sends every
  * write as binary frames and takes only binary frames ([MQTT-6.0.0-1]: a text frame closes the
  * connection), and treats the payloads as one byte stream whatever the frame boundaries
@@ -128,29 +130,32 @@ public final class WebSocketTransport implements Transport {
     }
 
     /**
-     * Connects to a {@code ws://} or {@code wss://} server (through the options' HTTP proxy, if
-     * any) and upgrades the connection, all within the connect timeout.
+     * Connects to a {@code ws://} or {@code wss://} server (through the options' HTTP or SOCKS
+     * proxy, if any) and upgrades the connection, all within the connect timeout.
      */
     static WebSocketTransport connect(MqttOptions options, MqttOptions.Server server) throws IOException {
         Duration timeout = options.connectTimeout();
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean secure = server.scheme().equals("wss");
         HttpProxy proxy = options.httpProxy();
+        SocksProxy socks = options.socksProxy();
+        SocketChannel tunnel = proxy != null ? HttpProxyTunnel.tunnel(proxy, server.host(), server.port(), deadline, timeout)
+                : socks != null ? Socks.tunnel(socks, server.host(), server.port(), deadline, timeout) : null;
+        String via = proxy != null ? " via HTTP proxy " + HttpProxyTunnel.proxyAddress(proxy) : socks != null ? " via " + socks : "";
         Transport base;
-        if (proxy != null) {
-            base = HttpProxyTunnel.open(proxy, server.host(), server.port(), secure ? options.tls() : null, false, deadline, timeout);
-        } else if (secure) {
-            base = TlsTransport.connect(server.host(), server.port(), options.tls(), false, timeout);
+        if (tunnel != null) {
+            base = secure ? TlsTransport.over(tunnel.socket(), server.host(), server.port(), options.tls(), false, deadline, timeout, via)
+                    : TcpTransport.over(tunnel, server + via);
         } else {
-            base = TcpTransport.connect(server.host(), server.port(), timeout);
+            base = secure ? TlsTransport.connect(server.host(), server.port(), options.tls(), false, timeout)
+                    : TcpTransport.connect(server.host(), server.port(), timeout);
         }
         String target = requestTarget(server.uri());
         int query = target.indexOf('?');
         // The query may carry credentials (a pre-signed URL): never in a description.
         String description = server.scheme() + "://" + HttpProxyTunnel.authority(server.host(), server.port())
                 + (query < 0 ? target : target.substring(0, query))
-                + (base instanceof TlsTransport t ? " (" + t.protocol() + ")" : "")
-                + (proxy != null ? " via HTTP proxy " + HttpProxyTunnel.proxyAddress(proxy) : "");
+                + (base instanceof TlsTransport t ? " (" + t.protocol() + ")" : "") + via;
         try {
             return upgrade(base, server.host(), server.port(), secure, target, options.webSocketHeaders(), description,
                     deadline, timeout);

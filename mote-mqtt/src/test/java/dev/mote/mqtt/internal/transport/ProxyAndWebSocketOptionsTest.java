@@ -126,8 +126,13 @@ class ProxyAndWebSocketOptionsTest {
 
         assertEquals("the proxy URL has no port; expected http://[user:password@]host:port",
                 message(() -> MqttOptions.builder("mqtt://b").proxy("http://proxy.corp")));
-        assertTrue(message(() -> MqttOptions.builder("mqtt://b").proxy("socks5://p:1080"))
-                .startsWith("unsupported proxy URL scheme \"socks5\""));
+        MqttOptions socks = MqttOptions.builder("mqtt://b").proxy("socks5://p:1080").build();
+        assertNull(socks.httpProxy());
+        assertEquals("p", socks.socksProxy().host(), "a socks URL is a SOCKS proxy");
+        assertEquals("httpProxy(...) and socksProxy(...) do not combine: a connection goes through one proxy; choose one",
+                message(() -> MqttOptions.builder("mqtt://b").proxy("socks5://p:1080").proxy("http://q:3128").build()));
+        assertEquals("httpProxy(...) does not apply to a unix:// server: a Unix domain socket is on this machine, not behind the proxy",
+                message(() -> MqttOptions.builder("unix:///run/m.sock").httpProxy("q", 3128).build()));
         assertTrue(message(() -> MqttOptions.builder("mqtt://b").proxy("https://p:443"))
                 .startsWith("unsupported proxy URL scheme \"https\""));
         assertEquals("a proxy URL has no path, query or fragment; expected http://[user:password@]host:port",
