@@ -25,9 +25,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * use and stopped when the test run ends. (Debian's Mosquitto 2.0.11 is built without
  * WebSocket support, so HiveMQ is the WebSocket broker here.)
  *
- * <p>The shared HiveMQ fixture of the broker scenarios has a plain TCP listener only; once both
- * live in one tree, this one's listeners can move into its configuration and the two brokers
- * become one. Two embedded HiveMQ instances in one JVM were tried and run side by side.
+ * <p>The shared {@code dev.mote.it.broker.HiveMqBroker} of the broker scenarios has a plain TCP
+ * listener and a security extension of its own; this one is separate so that those scenarios
+ * stay as they are, and runs beside it in the same JVM (tried: both serve clients at once, and
+ * either can stop first). Its listeners could move into the shared configuration later, making
+ * the two one.
  */
 final class WsHiveMq implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
