@@ -27,9 +27,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p>The shared {@code dev.mote.it.broker.HiveMqBroker} of the broker scenarios has a plain TCP
  * listener and a security extension of its own; this one is separate so that those scenarios
- * stay as they are, and runs beside it in the same JVM (tried: both serve clients at once, and
- * either can stop first). Its listeners could move into the shared configuration later, making
- * the two one.
+ * stay as they are, and runs beside it in the same JVM (tried: both served clients at once, and
+ * this one kept serving after the other stopped). Its listeners could move into the shared
+ * configuration later, making the two one.
  */
 final class WsHiveMq implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
