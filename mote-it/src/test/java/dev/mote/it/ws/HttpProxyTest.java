@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mote.mqtt.ConnectionEvent;
 import dev.mote.mqtt.Message;
 import dev.mote.mqtt.MqttClient;
 import dev.mote.mqtt.MqttException;
@@ -201,6 +202,28 @@ class HttpProxyTest {
         MqttException badGateway = refused(options("ws://127.0.0.1:" + dead, "bad-gateway").httpProxy("127.0.0.1", open.port()).build());
         assertEquals("cannot connect to ws://127.0.0.1:" + dead + ": the HTTP proxy 127.0.0.1:" + open.port()
                 + " refused to open a tunnel to 127.0.0.1:" + dead + ": \"HTTP/1.1 502 Bad Gateway\"", badGateway.getMessage());
+    }
+
+    @Test
+    void aWebSocketClientReconnectsThroughTheProxyAfterTheTunnelDrops() throws Exception {
+        try (TestHttpProxy proxy = new TestHttpProxy(USER, PASSWORD);
+             MqttClient c = MqttClient.connect(options(url("hivemq wss"), "wss-reconnect").cleanSession(false)
+                     .httpProxy("127.0.0.1", proxy.port(), USER, PASSWORD).build());
+             Subscription s = c.subscribe("proxy/reconnect", Qos.AT_LEAST_ONCE);
+             MqttClient direct = MqttClient.connect(options(url("hivemq tcp"), "reconnect-pub").build())) {
+            assertTrue(c.nextConnectionEvent(TIMEOUT) instanceof ConnectionEvent.Connected);
+            proxy.dropTunnels();
+            ConnectionEvent lost = c.nextConnectionEvent(TIMEOUT);
+            assertTrue(lost instanceof ConnectionEvent.Disconnected d && d.willReconnect(), String.valueOf(lost));
+            ConnectionEvent e;
+            do {
+                e = c.nextConnectionEvent(TIMEOUT);
+            } while (e instanceof ConnectionEvent.Reconnecting);
+            assertTrue(e instanceof ConnectionEvent.Connected con && con.reconnect() && con.sessionPresent(), String.valueOf(e));
+            direct.publish("proxy/reconnect", "after the drop", Qos.AT_LEAST_ONCE);
+            assertEquals("after the drop", s.receive(TIMEOUT).payloadAsString());
+            assertEquals(2, proxy.tunnels(), "the reconnect went through the proxy again");
+        }
     }
 
     @Test

@@ -68,6 +68,14 @@ final class TestHttpProxy implements AutoCloseable {
         return tunnels.get();
     }
 
+    /** Closes every tunnel (both sides) as a proxy restart would; keeps accepting new ones. */
+    void dropTunnels() {
+        for (Socket s : open) {
+            closeQuietly(s);
+        }
+        open.clear();
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
