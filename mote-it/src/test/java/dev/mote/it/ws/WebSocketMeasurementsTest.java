@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * What WebSocket and a proxy cost, against the same embedded HiveMQ: connect time (TCP, TLS, ws,
- * wss, and TCP and wss through the test proxy), QoS 1 publish throughput with a full in-flight
+ * What WebSocket and a proxy cost, against the same embedded HiveMQ: connect and close time (TCP,
+ * TLS, ws, wss, and TCP and wss through the test proxy), QoS 1 publish throughput with a full in-flight
  * window, a 3 MiB message's round trip, and whether a virtual thread of the client is ever pinned
  * doing WebSocket I/O (JFR {@code jdk.VirtualThreadPinned}, no threshold). Prints the numbers;
  * asserts only that everything arrived (timings on a shared machine are not pass/fail material).
@@ -52,8 +52,11 @@ class WebSocketMeasurementsTest {
                     .httpProxy("127.0.0.1", proxy.port()));
 
             StringBuilder connects = new StringBuilder();
+            StringBuilder closes = new StringBuilder();
             for (Map.Entry<String, MqttOptions.Builder> t : transports.entrySet()) {
-                connects.append(String.format("%s %.2f ms, ", t.getKey(), medianConnectMs(t.getValue())));
+                double[] ms = medianConnectAndCloseMs(t.getValue());
+                connects.append(String.format("%s %.2f ms, ", t.getKey(), ms[0]));
+                closes.append(String.format("%s %.2f ms, ", t.getKey(), ms[1]));
             }
 
             AtomicInteger pinned = new AtomicInteger();
@@ -90,10 +93,11 @@ class WebSocketMeasurementsTest {
             System.out.printf("""
                     [WebSocket measurements, %s, embedded HiveMQ on localhost]
                       connect + CONNACK, median of %d: %s
+                      close (DISCONNECT, close frame, end of the connection), median: %s
                       QoS 1 publishes of 100 bytes, window 1000, best of 3: %s
                       a 3 MiB message at QoS 1, publish to receive, median of 5: %s
                       virtual-thread pinned events during the throughput and large-message runs: %d %s
-                    """, Runtime.version(), CONNECTS, trim(connects), trim(rateText), trim(bigText), pinned.get(), where);
+                    """, Runtime.version(), CONNECTS, trim(connects), trim(closes), trim(rateText), trim(bigText), pinned.get(), where);
         }
     }
 
@@ -101,16 +105,21 @@ class WebSocketMeasurementsTest {
         return b.length() > 2 ? b.substring(0, b.length() - 2) : b.toString();
     }
 
-    private static double medianConnectMs(MqttOptions.Builder options) {
-        double[] ms = new double[CONNECTS];
+    /** Median connect time and median close time, in ms. */
+    private static double[] medianConnectAndCloseMs(MqttOptions.Builder options) {
+        double[] connect = new double[CONNECTS];
+        double[] close = new double[CONNECTS];
         for (int i = 0; i < CONNECTS; i++) {
             long t = System.nanoTime();
             MqttClient c = MqttClient.connect(options.clientId("m-connect").build());
-            ms[i] = (System.nanoTime() - t) / 1e6;
+            connect[i] = (System.nanoTime() - t) / 1e6;
+            t = System.nanoTime();
             c.close();
+            close[i] = (System.nanoTime() - t) / 1e6;
         }
-        Arrays.sort(ms);
-        return ms[CONNECTS / 2];
+        Arrays.sort(connect);
+        Arrays.sort(close);
+        return new double[] {connect[CONNECTS / 2], close[CONNECTS / 2]};
     }
 
     private static double qos1Rate(MqttOptions.Builder options) {
