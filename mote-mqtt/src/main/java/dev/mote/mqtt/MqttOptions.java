@@ -303,7 +303,7 @@ public final class MqttOptions {
     /** Never shows the password. */
     @Override
     public String toString() {
-        return "MqttOptions[" + serverUri + ", clientId=" + clientId
+        return "MqttOptions[" + servers.get(0) + ", clientId=" + clientId
                 + (username != null ? ", username=" + username : "")
                 + (password != null ? ", password=<hidden>" : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
@@ -321,8 +321,8 @@ public final class MqttOptions {
     private static String randomClientId() {
         SecureRandom r = new SecureRandom();
         char[] id = new char[23];
-        "mote-".getChars(0, 5, id, 0);
-        for (int i = 5; i < id.length; i++) {
+        "mote".getChars(0, 4, id, 0);
+        for (int i = 4; i < id.length; i++) {
             id[i] = ID_CHARS[r.nextInt(ID_CHARS.length)];
         }
         return new String(id);
@@ -499,8 +499,9 @@ public final class MqttOptions {
         /**
          * The most QoS 2 publishes unacknowledged at once; default 20. A broker counts the QoS 2
          * messages it has received and not yet released, and MQTT 3.1.1 has no way to tell the
-         * client its limit: Mosquitto's default ({@code max_inflight_messages 20}) disconnects a
-         * client that has more. Raise it for brokers configured higher.
+         * client its limit: beyond Mosquitto's default ({@code max_inflight_messages 20}) it drops
+         * QoS 2 messages with a reason code a 3.1.1 client cannot see. Raise it for brokers
+         * configured higher.
          */
         public Builder qos2InFlightWindow(int window) {
             this.qos2InFlightWindow = range(window, 1, 65_535, "qos2InFlightWindow");

@@ -345,6 +345,10 @@ public final class ClientCore implements SessionListener {
             toUnsubscribe.clear();
             toResubscribe.clear();
             ended = new ArrayList<>(subscriptions);
+            for (SubscriptionImpl s : ended) {
+                // Inactive before anyone can see the client closed; the streams end just below.
+                s.active = false;
+            }
             subscriptions.clear();
             filterUsers.clear();
             idle.signalAll();
