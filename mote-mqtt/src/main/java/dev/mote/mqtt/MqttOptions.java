@@ -56,6 +56,8 @@ public final class MqttOptions {
     private final OfflinePolicy offlinePolicy;
     private final java.util.function.Consumer<ConnectionEvent> connectionListener;
     private final java.nio.file.Path sessionStore;
+    private final HttpProxy httpProxy;
+    private final java.util.Map<String, String> webSocketHeaders;
 
     private MqttOptions(Builder b) {
         this.serverUri = b.serverUri;
@@ -94,6 +96,8 @@ public final class MqttOptions {
         this.offlinePolicy = b.offlinePolicy;
         this.connectionListener = b.connectionListener;
         this.sessionStore = b.sessionStore;
+        this.httpProxy = b.httpProxy;
+        this.webSocketHeaders = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(b.webSocketHeaders));
     }
 
     /**
@@ -153,12 +157,25 @@ public final class MqttOptions {
         return connectionListener;
     }
 
+    /** The HTTP proxy every connection tunnels through, or null to connect directly. */
+    public HttpProxy httpProxy() {
+        return httpProxy;
+    }
+
+    /** Extra headers of the WebSocket upgrade request ({@code ws://}, {@code wss://}), in order; empty if none. */
+    public java.util.Map<String, String> webSocketHeaders() {
+        return webSocketHeaders;
+    }
+
     /**
      * Starts options for a broker URL: {@code mqtt://host[:port]} (default port 1883;
      * {@code tcp://} is accepted as a synonym) or {@code mqtts://host[:port]} for TLS (default
      * port 8883; {@code ssl://} and {@code tls://} are synonyms), secured as
-     * {@link Builder#tls(TlsConfig)} says or else by {@link TlsConfig#defaults()}. User info in
-     * the URL ({@code mqtt://user:password@host}) sets the credentials. {@code unix:///path}
+     * {@link Builder#tls(TlsConfig)} says or else by {@link TlsConfig#defaults()}. MQTT over
+     * WebSocket: {@code ws://host[:port][/path]} (default port 80) and {@code wss://host[:port][/path]}
+     * (default port 443, TLS as for {@code mqtts://}); the path, and a query if any, are those of the
+     * upgrade request, {@code /mqtt} when the URL has none. User info in the URL
+     * ({@code mqtt://user:password@host}) sets the MQTT credentials. {@code unix:///path}
      * connects to a Unix domain socket (no host, no port; the path must be absolute).
      */
     public static Builder builder(String serverUri) {
@@ -172,7 +189,8 @@ public final class MqttOptions {
 
     /**
      * The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it),
-     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it) or {@code unix}.
+     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it), {@code ws}, {@code wss} or
+     * {@code unix}.
      */
     public String scheme() {
         return scheme;
@@ -287,7 +305,7 @@ public final class MqttOptions {
         return transport;
     }
 
-    /** The SOCKS proxy that {@code mqtt://} and {@code mqtts://} servers are reached through, or null. */
+    /** The SOCKS proxy that every server but {@code unix://} ones is reached through, or null. */
     public SocksProxy socksProxy() {
         return socksProxy;
     }
@@ -301,7 +319,9 @@ public final class MqttOptions {
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
                 + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "")
                 + (tls != null ? ", " + tls : "") + (transport != null ? ", custom transport" : "")
-                + (socksProxy != null ? ", via " + socksProxy : "") + "]";
+                + (socksProxy != null ? ", via " + socksProxy : "")
+                + (httpProxy != null ? ", httpProxy=" + httpProxy : "")
+                + (webSocketHeaders.isEmpty() ? "" : ", webSocketHeaders=" + webSocketHeaders.keySet()) + "]";
     }
 
     private static final char[] ID_CHARS =
@@ -351,6 +371,8 @@ public final class MqttOptions {
         private OfflinePolicy offlinePolicy = OfflinePolicy.BLOCK;
         private java.util.function.Consumer<ConnectionEvent> connectionListener;
         private java.nio.file.Path sessionStore;
+        private HttpProxy httpProxy;
+        private java.util.Map<String, String> webSocketHeaders = java.util.Map.of();
 
         private Builder(String serverUri) {
             Objects.requireNonNull(serverUri, "serverUri");
@@ -371,10 +393,10 @@ public final class MqttOptions {
             int defaultPort = switch (scheme) {
                 case "mqtt", "tcp" -> 1883;
                 case "mqtts", "ssl", "tls" -> 8883;
-                case "ws", "wss" -> throw new IllegalArgumentException(
-                        "the " + scheme + ":// transport is not available yet in this version of Mote; use mqtt:// or mqtts://");
+                case "ws" -> 80;
+                case "wss" -> 443;
                 default -> throw new IllegalArgumentException("unsupported broker URL scheme in " + serverUri
-                        + "; expected mqtt://host[:port] or mqtts://host[:port]");
+                        + "; expected mqtt://host[:port], mqtts://host[:port], ws://host[:port][/path] or wss://host[:port][/path]");
             };
             if (uri.getHost() == null || uri.getHost().isEmpty()) {
                 throw new IllegalArgumentException("broker URL has no host: " + serverUri);
@@ -531,10 +553,11 @@ public final class MqttOptions {
         }
 
         /**
-         * How to secure the connection; needs an {@code mqtts://} URL (the main one or an
-         * alternate; every {@code mqtts://} server uses it, each checked against its own host
-         * name). Without it an {@code mqtts://} URL uses {@link TlsConfig#defaults()}: the JDK's
-         * trust store, host name verification on.
+         * How to secure the connection; needs an {@code mqtts://} or {@code wss://} URL (the main
+         * one or an alternate; every such server uses it, each checked against its own host name).
+         * Without it such a URL uses {@link TlsConfig#defaults()}: the JDK's trust store, host name
+         * verification on. ALPN ({@link TlsConfig.Builder#alpn}) is offered to {@code mqtts://}
+         * servers only, not in the TLS under a WebSocket.
          */
         public Builder tls(TlsConfig tls) {
             this.tls = Objects.requireNonNull(tls, "tls");
@@ -571,9 +594,9 @@ public final class MqttOptions {
         }
 
         /**
-         * Reaches every {@code mqtt://} and {@code mqtts://} server through a SOCKS5 or SOCKS4a
-         * proxy (TLS runs end to end through the tunnel; the proxy resolves the broker's host
-         * name). The proxy's TCP connection and handshake count against the connect timeout.
+         * Reaches every {@code mqtt://}, {@code mqtts://}, {@code ws://} and {@code wss://} server
+         * through a SOCKS5 or SOCKS4a proxy (TLS runs end to end through the tunnel; the proxy
+         * resolves the broker's host name). The proxy's TCP connection and handshake count against the connect timeout.
          */
         public Builder socksProxy(SocksProxy proxy) {
             this.socksProxy = Objects.requireNonNull(proxy, "proxy");
@@ -596,6 +619,73 @@ public final class MqttOptions {
          */
         public Builder socksProxy(String url) {
             return socksProxy(SocksProxy.parse(url));
+        }
+
+        /**
+         * Connects through an HTTP proxy (one that supports {@code CONNECT}, e.g. Squid), for every
+         * transport: TCP, TLS and WebSocket run inside the proxy's tunnel. See {@link HttpProxy}.
+         */
+        public Builder httpProxy(String host, int port) {
+            this.httpProxy = HttpProxy.of(host, port, null, null);
+            return this;
+        }
+
+        /**
+         * Connects through an HTTP proxy that wants Basic authentication ({@code Proxy-Authorization});
+         * the proxy sees these credentials in clear. See {@link HttpProxy}.
+         */
+        public Builder httpProxy(String host, int port, String username, String password) {
+            this.httpProxy = HttpProxy.of(host, port, Objects.requireNonNull(username, "username"), password);
+            return this;
+        }
+
+        /**
+         * A proxy given as a URL: {@code http://host:port} or {@code http://user:password@host:port}
+         * (user and password percent-encoded) for an HTTP proxy, as {@link #httpProxy(String, int,
+         * String, String)}; a {@code socks5://} or {@code socks4a://} URL is {@link #socksProxy(String)}.
+         */
+        public Builder proxy(String url) {
+            Objects.requireNonNull(url, "url");
+            if (url.strip().toLowerCase(java.util.Locale.ROOT).startsWith("socks")) {
+                return socksProxy(url);
+            }
+            this.httpProxy = HttpProxy.parse(url);
+            return this;
+        }
+
+        /**
+         * Extra headers for the WebSocket upgrade request of {@code ws://} and {@code wss://}
+         * connections, e.g. an {@code Authorization} header some clouds want; kept in the map's
+         * order. The headers Mote writes itself ({@code Host}, {@code Upgrade}, {@code Connection},
+         * {@code Sec-WebSocket-*}, {@code Content-Length}, {@code Transfer-Encoding}) cannot be
+         * set. Header values are not shown by {@link MqttOptions#toString()}.
+         */
+        public Builder webSocketHeaders(java.util.Map<String, String> headers) {
+            Objects.requireNonNull(headers, "headers");
+            java.util.Map<String, String> copy = new java.util.LinkedHashMap<>();
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (java.util.Map.Entry<String, String> h : headers.entrySet()) {
+                String name = Objects.requireNonNull(h.getKey(), "header name");
+                String value = Objects.requireNonNull(h.getValue(), "value of header " + name);
+                if (name.isEmpty() || !name.chars().allMatch(c -> c < 0x7f && TOKEN.indexOf(c) >= 0)) {
+                    throw new IllegalArgumentException("not a valid HTTP header name: \"" + name + "\"");
+                }
+                String lower = name.toLowerCase(java.util.Locale.ROOT);
+                if (lower.startsWith("sec-websocket-") || java.util.List.of("host", "upgrade", "connection",
+                        "content-length", "transfer-encoding").contains(lower)) {
+                    throw new IllegalArgumentException("the " + name + " header is written by Mote for the WebSocket upgrade and cannot be set");
+                }
+                if (!seen.add(lower)) {
+                    throw new IllegalArgumentException("the " + name + " header is given twice");
+                }
+                if (value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f || c > 0xff)) {
+                    throw new IllegalArgumentException("the value of header " + name
+                            + " contains a control character or a character outside ISO-8859-1");
+                }
+                copy.put(name, value.strip());
+            }
+            this.webSocketHeaders = copy;
+            return this;
         }
 
         /**
@@ -662,7 +752,23 @@ public final class MqttOptions {
                         + "a Unix domain socket is on this machine, not behind the proxy");
             }
             if (tls != null && !anyTls()) {
-                throw new IllegalArgumentException("tls(...) needs an mqtts:// URL, not " + serverUri);
+                throw new IllegalArgumentException("tls(...) needs an mqtts:// or wss:// URL, not " + serverUri);
+            }
+            if (httpProxy != null && transport != null) {
+                throw new IllegalArgumentException("httpProxy(...) and transport(...) do not combine: your own transport "
+                        + "opens its own connection; tunnel through the proxy there or drop transport(...)");
+            }
+            if (httpProxy != null && socksProxy != null) {
+                throw new IllegalArgumentException("httpProxy(...) and socksProxy(...) do not combine: a connection goes "
+                        + "through one proxy; choose one");
+            }
+            if (httpProxy != null && (scheme.equals("unix") || alternates.stream().anyMatch(s -> s.scheme().equals("unix")))) {
+                throw new IllegalArgumentException("httpProxy(...) does not apply to a unix:// server: "
+                        + "a Unix domain socket is on this machine, not behind the proxy");
+            }
+            if (!webSocketHeaders.isEmpty() && !scheme.startsWith("ws")
+                    && alternates.stream().noneMatch(s -> s.scheme().startsWith("ws"))) {
+                throw new IllegalArgumentException("webSocketHeaders(...) needs a ws:// or wss:// URL, not " + serverUri);
             }
             if (!cleanSession && (clientId == null || clientId.isEmpty())) {
                 throw new IllegalArgumentException(clientId == null
@@ -673,7 +779,7 @@ public final class MqttOptions {
         }
 
         private boolean anyTls() {
-            return scheme.equals("mqtts") || alternates.stream().anyMatch(s -> s.scheme().equals("mqtts"));
+            return isTls(scheme) || alternates.stream().anyMatch(s -> isTls(s.scheme()));
         }
 
         /** The path of a {@code unix:///path} URL: absolute, no host, port, query or fragment. */
@@ -692,6 +798,14 @@ public final class MqttOptions {
             }
             return path;
         }
+
+        private static boolean isTls(String scheme) {
+            return scheme.equals("mqtts") || scheme.equals("wss");
+        }
+
+        /** The characters of an HTTP token (RFC 9110 section 5.6.2). */
+        private static final String TOKEN =
+                "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
         private static Duration positive(Duration d, String name) {
             Objects.requireNonNull(d, name);

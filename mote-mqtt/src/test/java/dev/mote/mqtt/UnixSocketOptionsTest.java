@@ -57,7 +57,7 @@ class UnixSocketOptionsTest {
     @Test
     void tlsNeedsAnMqttsUrl() {
         TlsConfig tls = TlsConfig.defaults();
-        assertEquals("tls(...) needs an mqtts:// URL, not unix:///tmp/x.sock",
+        assertEquals("tls(...) needs an mqtts:// or wss:// URL, not unix:///tmp/x.sock",
                 assertThrows(IllegalArgumentException.class, () -> MqttOptions.builder("unix:///tmp/x.sock").tls(tls).build())
                         .getMessage());
     }
