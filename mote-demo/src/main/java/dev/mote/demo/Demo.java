@@ -28,30 +28,42 @@ public final class Demo {
     }
 
     public static void main(String[] args) {
+        System.exit(execute(args, System.out, System.err, isTerminal()));
+    }
+
+    /**
+     * What {@code ./mote demo} does, on the given streams: parses the options, runs the demo and
+     * prints the summary (or the usage, for {@code --help}).
+     *
+     * @param terminal whether {@code out} is a terminal (progress rewritten in place)
+     * @return the exit status: 0 if nothing was lost, 1 if something was (or the demo failed),
+     *         2 for bad arguments
+     */
+    public static int execute(String[] args, PrintStream out, PrintStream err, boolean terminal) {
         Config config;
         try {
             config = Config.parse(args);
         } catch (IllegalArgumentException e) {
-            System.err.println("mote demo: " + e.getMessage());
-            System.exit(2);
-            return;
+            err.println("mote demo: " + e.getMessage());
+            return 2;
         }
         if (config == null) {
-            System.out.print(Config.usage());
-            return;
+            out.print(Config.usage());
+            out.flush();
+            return 0;
         }
         Summary summary;
         try {
-            summary = run(config, System.out, isTerminal());
+            summary = run(config, out, terminal);
         } catch (RuntimeException e) {
-            System.out.flush();
-            System.err.println("mote demo: " + e);
-            System.exit(1);
-            return;
+            out.flush();
+            err.println("mote demo: " + e);
+            return 1;
         }
-        System.out.println();
-        summary.print(System.out);
-        System.exit(summary.ok() ? 0 : 1);
+        out.println();
+        summary.print(out);
+        out.flush();
+        return summary.ok() ? 0 : 1;
     }
 
     /**
@@ -199,7 +211,7 @@ public final class Demo {
     }
 
     /** A terminal gets a progress line rewritten in place; a pipe or file gets plain lines. */
-    static boolean isTerminal() {
+    public static boolean isTerminal() {
         Console console = System.console();
         if (console == null) {
             return false;
