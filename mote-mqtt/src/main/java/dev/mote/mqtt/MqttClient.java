@@ -103,6 +103,18 @@ public final class MqttClient implements AutoCloseable {
         return core.nextConnectionEvent(timeout);
     }
 
+    /**
+     * With a {@linkplain MqttOptions.Builder#sessionStore(java.nio.file.Path) session store}: the
+     * QoS 1 and 2 messages an earlier client left unacknowledged in it, in their original order.
+     * With {@code cleanSession(false)} they are sent again after the first CONNACK (PUBLISH with
+     * DUP=1, or PUBREL if the broker had already PUBREC'd them) and each handle completes when the
+     * broker acknowledges it; with {@code cleanSession(true)} they were discarded and the handles
+     * have failed saying so. Empty without a store or when it held nothing.
+     */
+    public List<Delivery> recoveredDeliveries() {
+        return core.recoveredDeliveries();
+    }
+
     // ---------------------------------------------------------------- publish
 
     /**

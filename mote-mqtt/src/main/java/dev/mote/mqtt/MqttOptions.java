@@ -48,12 +48,16 @@ public final class MqttOptions {
     private final MessageHandler defaultHandler;
     private final TlsConfig tls;
     private final MqttTransport.Factory transport;
+    private final SocksProxy socksProxy;
     private final java.util.List<Server> servers;
     private final ReconnectPolicy reconnect;
     private final int offlineMessages;
     private final long offlineBytes;
     private final OfflinePolicy offlinePolicy;
     private final java.util.function.Consumer<ConnectionEvent> connectionListener;
+    private final java.nio.file.Path sessionStore;
+    private final HttpProxy httpProxy;
+    private final java.util.Map<String, String> webSocketHeaders;
 
     private MqttOptions(Builder b) {
         this.serverUri = b.serverUri;
@@ -83,6 +87,7 @@ public final class MqttOptions {
         all.addAll(b.alternates);
         this.servers = java.util.List.copyOf(all);
         this.transport = b.transport;
+        this.socksProxy = b.socksProxy;
         this.tls = b.tls != null ? b.tls
                 : b.anyTls() && transport == null ? TlsConfig.defaults() : null;
         this.reconnect = b.reconnect;
@@ -90,6 +95,9 @@ public final class MqttOptions {
         this.offlineBytes = b.offlineBytes;
         this.offlinePolicy = b.offlinePolicy;
         this.connectionListener = b.connectionListener;
+        this.sessionStore = b.sessionStore;
+        this.httpProxy = b.httpProxy;
+        this.webSocketHeaders = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(b.webSocketHeaders));
     }
 
     /**
@@ -98,12 +106,15 @@ public final class MqttOptions {
      * @param uri    the URL as given
      * @param scheme the scheme, lower case ({@code tcp} normalised to {@code mqtt}; {@code ssl}
      *               and {@code tls} to {@code mqtts})
-     * @param host   the host name or address
-     * @param port   the port
+     * @param host   the host name or address; for {@code unix}, the socket's path
+     * @param port   the port; -1 for {@code unix}
      */
     public record Server(String uri, String scheme, String host, int port) {
         @Override
         public String toString() {
+            if (scheme.equals("unix")) {
+                return "unix://" + host;
+            }
             return scheme + "://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
         }
     }
@@ -133,17 +144,39 @@ public final class MqttOptions {
         return offlinePolicy;
     }
 
+    /**
+     * The directory of the file-backed session store, or null when the session lives in memory
+     * only; see {@link Builder#sessionStore(java.nio.file.Path)}.
+     */
+    public java.nio.file.Path sessionStore() {
+        return sessionStore;
+    }
+
     /** The connection listener, or null. */
     public java.util.function.Consumer<ConnectionEvent> connectionListener() {
         return connectionListener;
+    }
+
+    /** The HTTP proxy every connection tunnels through, or null to connect directly. */
+    public HttpProxy httpProxy() {
+        return httpProxy;
+    }
+
+    /** Extra headers of the WebSocket upgrade request ({@code ws://}, {@code wss://}), in order; empty if none. */
+    public java.util.Map<String, String> webSocketHeaders() {
+        return webSocketHeaders;
     }
 
     /**
      * Starts options for a broker URL: {@code mqtt://host[:port]} (default port 1883;
      * {@code tcp://} is accepted as a synonym) or {@code mqtts://host[:port]} for TLS (default
      * port 8883; {@code ssl://} and {@code tls://} are synonyms), secured as
-     * {@link Builder#tls(TlsConfig)} says or else by {@link TlsConfig#defaults()}. User info in
-     * the URL ({@code mqtt://user:password@host}) sets the credentials.
+     * {@link Builder#tls(TlsConfig)} says or else by {@link TlsConfig#defaults()}. MQTT over
+     * WebSocket: {@code ws://host[:port][/path]} (default port 80) and {@code wss://host[:port][/path]}
+     * (default port 443, TLS as for {@code mqtts://}); the path, and a query if any, are those of the
+     * upgrade request, {@code /mqtt} when the URL has none. User info in the URL
+     * ({@code mqtt://user:password@host}) sets the MQTT credentials. {@code unix:///path}
+     * connects to a Unix domain socket (no host, no port; the path must be absolute).
      */
     public static Builder builder(String serverUri) {
         return new Builder(serverUri);
@@ -155,17 +188,20 @@ public final class MqttOptions {
     }
 
     /**
-     * The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it) or
-     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it).
+     * The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it),
+     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it), {@code ws}, {@code wss} or
+     * {@code unix}.
      */
     public String scheme() {
         return scheme;
     }
 
+    /** The host name or address; for {@code unix://}, the socket's path. */
     public String host() {
         return host;
     }
 
+    /** The port; -1 for {@code unix://}. */
     public int port() {
         return port;
     }
@@ -269,15 +305,23 @@ public final class MqttOptions {
         return transport;
     }
 
+    /** The SOCKS proxy that every server but {@code unix://} ones is reached through, or null. */
+    public SocksProxy socksProxy() {
+        return socksProxy;
+    }
+
     /** Never shows the password. */
     @Override
     public String toString() {
-        return "MqttOptions[" + serverUri + ", clientId=" + clientId
+        return "MqttOptions[" + servers.get(0) + ", clientId=" + clientId
                 + (username != null ? ", username=" + username : "")
                 + (password != null ? ", password=<hidden>" : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
                 + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "")
-                + (tls != null ? ", " + tls : "") + (transport != null ? ", custom transport" : "") + "]";
+                + (tls != null ? ", " + tls : "") + (transport != null ? ", custom transport" : "")
+                + (socksProxy != null ? ", via " + socksProxy : "")
+                + (httpProxy != null ? ", httpProxy=" + httpProxy : "")
+                + (webSocketHeaders.isEmpty() ? "" : ", webSocketHeaders=" + webSocketHeaders.keySet()) + "]";
     }
 
     private static final char[] ID_CHARS =
@@ -287,8 +331,8 @@ public final class MqttOptions {
     private static String randomClientId() {
         SecureRandom r = new SecureRandom();
         char[] id = new char[23];
-        "mote-".getChars(0, 5, id, 0);
-        for (int i = 5; i < id.length; i++) {
+        "mote".getChars(0, 4, id, 0);
+        for (int i = 4; i < id.length; i++) {
             id[i] = ID_CHARS[r.nextInt(ID_CHARS.length)];
         }
         return new String(id);
@@ -319,12 +363,16 @@ public final class MqttOptions {
         private MessageHandler defaultHandler;
         private TlsConfig tls;
         private MqttTransport.Factory transport;
+        private SocksProxy socksProxy;
         private final java.util.List<Server> alternates = new java.util.ArrayList<>();
         private ReconnectPolicy reconnect = ReconnectPolicy.defaults();
         private int offlineMessages = 10_000;
         private long offlineBytes = 64L * 1024 * 1024;
         private OfflinePolicy offlinePolicy = OfflinePolicy.BLOCK;
         private java.util.function.Consumer<ConnectionEvent> connectionListener;
+        private java.nio.file.Path sessionStore;
+        private HttpProxy httpProxy;
+        private java.util.Map<String, String> webSocketHeaders = java.util.Map.of();
 
         private Builder(String serverUri) {
             Objects.requireNonNull(serverUri, "serverUri");
@@ -335,13 +383,20 @@ public final class MqttOptions {
                 throw new IllegalArgumentException("not a valid broker URL: " + serverUri + " (" + e.getReason() + ")");
             }
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+            if (scheme.equals("unix")) {
+                this.serverUri = serverUri;
+                this.scheme = scheme;
+                this.host = unixSocketPath(uri, serverUri);
+                this.port = -1;
+                return;
+            }
             int defaultPort = switch (scheme) {
                 case "mqtt", "tcp" -> 1883;
                 case "mqtts", "ssl", "tls" -> 8883;
-                case "ws", "wss" -> throw new IllegalArgumentException(
-                        "the " + scheme + ":// transport is not available yet in this version of Mote; use mqtt:// or mqtts://");
+                case "ws" -> 80;
+                case "wss" -> 443;
                 default -> throw new IllegalArgumentException("unsupported broker URL scheme in " + serverUri
-                        + "; expected mqtt://host[:port] or mqtts://host[:port]");
+                        + "; expected mqtt://host[:port], mqtts://host[:port], ws://host[:port][/path] or wss://host[:port][/path]");
             };
             if (uri.getHost() == null || uri.getHost().isEmpty()) {
                 throw new IllegalArgumentException("broker URL has no host: " + serverUri);
@@ -455,8 +510,9 @@ public final class MqttOptions {
         /**
          * The most QoS 2 publishes unacknowledged at once; default 20. A broker counts the QoS 2
          * messages it has received and not yet released, and MQTT 3.1.1 has no way to tell the
-         * client its limit: Mosquitto's default ({@code max_inflight_messages 20}) disconnects a
-         * client that has more. Raise it for brokers configured higher.
+         * client its limit: beyond Mosquitto's default ({@code max_inflight_messages 20}) it drops
+         * QoS 2 messages with a reason code a 3.1.1 client cannot see. Raise it for brokers
+         * configured higher.
          */
         public Builder qos2InFlightWindow(int window) {
             this.qos2InFlightWindow = range(window, 1, 65_535, "qos2InFlightWindow");
@@ -497,10 +553,11 @@ public final class MqttOptions {
         }
 
         /**
-         * How to secure the connection; needs an {@code mqtts://} URL (the main one or an
-         * alternate; every {@code mqtts://} server uses it, each checked against its own host
-         * name). Without it an {@code mqtts://} URL uses {@link TlsConfig#defaults()}: the JDK's
-         * trust store, host name verification on.
+         * How to secure the connection; needs an {@code mqtts://} or {@code wss://} URL (the main
+         * one or an alternate; every such server uses it, each checked against its own host name).
+         * Without it such a URL uses {@link TlsConfig#defaults()}: the JDK's trust store, host name
+         * verification on. ALPN ({@link TlsConfig.Builder#alpn}) is offered to {@code mqtts://}
+         * servers only, not in the TLS under a WebSocket.
          */
         public Builder tls(TlsConfig tls) {
             this.tls = Objects.requireNonNull(tls, "tls");
@@ -537,6 +594,101 @@ public final class MqttOptions {
         }
 
         /**
+         * Reaches every {@code mqtt://}, {@code mqtts://}, {@code ws://} and {@code wss://} server
+         * through a SOCKS5 or SOCKS4a proxy (TLS runs end to end through the tunnel; the proxy
+         * resolves the broker's host name). The proxy's TCP connection and handshake count against the connect timeout.
+         */
+        public Builder socksProxy(SocksProxy proxy) {
+            this.socksProxy = Objects.requireNonNull(proxy, "proxy");
+            return this;
+        }
+
+        /** A SOCKS5 proxy without authentication: {@code socksProxy(SocksProxy.socks5(host, port))}. */
+        public Builder socksProxy(String host, int port) {
+            return socksProxy(SocksProxy.socks5(host, port));
+        }
+
+        /** A SOCKS5 proxy with user name and password (RFC 1929): {@code socksProxy(SocksProxy.socks5(host, port, user, password))}. */
+        public Builder socksProxy(String host, int port, String user, String password) {
+            return socksProxy(SocksProxy.socks5(host, port, user, password));
+        }
+
+        /**
+         * A SOCKS proxy from a URL: {@code socks5://[user:password@]host[:port]} or
+         * {@code socks4a://[userid@]host[:port]}; see {@link SocksProxy#parse(String)}.
+         */
+        public Builder socksProxy(String url) {
+            return socksProxy(SocksProxy.parse(url));
+        }
+
+        /**
+         * Connects through an HTTP proxy (one that supports {@code CONNECT}, e.g. Squid), for every
+         * transport: TCP, TLS and WebSocket run inside the proxy's tunnel. See {@link HttpProxy}.
+         */
+        public Builder httpProxy(String host, int port) {
+            this.httpProxy = HttpProxy.of(host, port, null, null);
+            return this;
+        }
+
+        /**
+         * Connects through an HTTP proxy that wants Basic authentication ({@code Proxy-Authorization});
+         * the proxy sees these credentials in clear. See {@link HttpProxy}.
+         */
+        public Builder httpProxy(String host, int port, String username, String password) {
+            this.httpProxy = HttpProxy.of(host, port, Objects.requireNonNull(username, "username"), password);
+            return this;
+        }
+
+        /**
+         * A proxy given as a URL: {@code http://host:port} or {@code http://user:password@host:port}
+         * (user and password percent-encoded) for an HTTP proxy, as {@link #httpProxy(String, int,
+         * String, String)}; a {@code socks5://} or {@code socks4a://} URL is {@link #socksProxy(String)}.
+         */
+        public Builder proxy(String url) {
+            Objects.requireNonNull(url, "url");
+            if (url.strip().toLowerCase(java.util.Locale.ROOT).startsWith("socks")) {
+                return socksProxy(url);
+            }
+            this.httpProxy = HttpProxy.parse(url);
+            return this;
+        }
+
+        /**
+         * Extra headers for the WebSocket upgrade request of {@code ws://} and {@code wss://}
+         * connections, e.g. an {@code Authorization} header some clouds want; kept in the map's
+         * order. The headers Mote writes itself ({@code Host}, {@code Upgrade}, {@code Connection},
+         * {@code Sec-WebSocket-*}, {@code Content-Length}, {@code Transfer-Encoding}) cannot be
+         * set. Header values are not shown by {@link MqttOptions#toString()}.
+         */
+        public Builder webSocketHeaders(java.util.Map<String, String> headers) {
+            Objects.requireNonNull(headers, "headers");
+            java.util.Map<String, String> copy = new java.util.LinkedHashMap<>();
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (java.util.Map.Entry<String, String> h : headers.entrySet()) {
+                String name = Objects.requireNonNull(h.getKey(), "header name");
+                String value = Objects.requireNonNull(h.getValue(), "value of header " + name);
+                if (name.isEmpty() || !name.chars().allMatch(c -> c < 0x7f && TOKEN.indexOf(c) >= 0)) {
+                    throw new IllegalArgumentException("not a valid HTTP header name: \"" + name + "\"");
+                }
+                String lower = name.toLowerCase(java.util.Locale.ROOT);
+                if (lower.startsWith("sec-websocket-") || java.util.List.of("host", "upgrade", "connection",
+                        "content-length", "transfer-encoding").contains(lower)) {
+                    throw new IllegalArgumentException("the " + name + " header is written by Mote for the WebSocket upgrade and cannot be set");
+                }
+                if (!seen.add(lower)) {
+                    throw new IllegalArgumentException("the " + name + " header is given twice");
+                }
+                if (value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f || c > 0xff)) {
+                    throw new IllegalArgumentException("the value of header " + name
+                            + " contains a control character or a character outside ISO-8859-1");
+                }
+                copy.put(name, value.strip());
+            }
+            this.webSocketHeaders = copy;
+            return this;
+        }
+
+        /**
          * Bounds the publishes accepted while disconnected (they go out, in order, after the
          * reconnect): at most {@code messages} and {@code bytes} of payload, and what a publish
          * does beyond that. Default: 10,000 messages, 64 MiB, {@link OfflinePolicy#BLOCK}.
@@ -561,14 +713,62 @@ public final class MqttOptions {
             return this;
         }
 
+        /**
+         * Keeps the session in files in {@code directory} (created if missing), so a new process
+         * can finish what a dead one left: outbound QoS 1 and 2 messages not yet acknowledged
+         * (including those accepted while disconnected), whether the broker already PUBREC'd
+         * them, and the inbound QoS 2 ids awaiting PUBREL. Each change is written before the
+         * packet that follows from it, and forced to the disk before that packet is sent; a
+         * publish that returned survives the process being killed.
+         *
+         * <p>{@link MqttClient#connect(MqttOptions)} locks the directory (a second client on it,
+         * in any process, fails at connect) and, with {@code cleanSession(false)}, resends what it
+         * holds after the CONNACK; {@link MqttClient#recoveredDeliveries()} returns handles for
+         * those messages. With {@code cleanSession(true)} the held state is discarded at connect
+         * ([MQTT-3.1.2-6]) and those handles are failed. QoS 0 messages are never stored.
+         * Default: none (the session lives in memory).
+         */
+        public Builder sessionStore(java.nio.file.Path directory) {
+            Objects.requireNonNull(directory, "directory");
+            if (java.nio.file.Files.exists(directory) && !java.nio.file.Files.isDirectory(directory)) {
+                throw new IllegalArgumentException("the session store must be a directory, and " + directory + " is a file");
+            }
+            this.sessionStore = directory.toAbsolutePath();
+            return this;
+        }
+
         /** Checks the combination and builds. */
         public MqttOptions build() {
             if (tls != null && transport != null) {
                 throw new IllegalArgumentException("tls(...) and transport(...) do not combine: with your own transport, "
                         + "Mote does not open TLS; do TLS in the transport or drop transport(...)");
             }
+            if (socksProxy != null && transport != null) {
+                throw new IllegalArgumentException("socksProxy(...) and transport(...) do not combine: with your own transport, "
+                        + "Mote does not open the connection; reach the proxy in the transport or drop transport(...)");
+            }
+            if (socksProxy != null && (scheme.equals("unix") || alternates.stream().anyMatch(s -> s.scheme().equals("unix")))) {
+                throw new IllegalArgumentException("socksProxy(...) does not apply to a unix:// server: "
+                        + "a Unix domain socket is on this machine, not behind the proxy");
+            }
             if (tls != null && !anyTls()) {
-                throw new IllegalArgumentException("tls(...) needs an mqtts:// URL, not " + serverUri);
+                throw new IllegalArgumentException("tls(...) needs an mqtts:// or wss:// URL, not " + serverUri);
+            }
+            if (httpProxy != null && transport != null) {
+                throw new IllegalArgumentException("httpProxy(...) and transport(...) do not combine: your own transport "
+                        + "opens its own connection; tunnel through the proxy there or drop transport(...)");
+            }
+            if (httpProxy != null && socksProxy != null) {
+                throw new IllegalArgumentException("httpProxy(...) and socksProxy(...) do not combine: a connection goes "
+                        + "through one proxy; choose one");
+            }
+            if (httpProxy != null && (scheme.equals("unix") || alternates.stream().anyMatch(s -> s.scheme().equals("unix")))) {
+                throw new IllegalArgumentException("httpProxy(...) does not apply to a unix:// server: "
+                        + "a Unix domain socket is on this machine, not behind the proxy");
+            }
+            if (!webSocketHeaders.isEmpty() && !scheme.startsWith("ws")
+                    && alternates.stream().noneMatch(s -> s.scheme().startsWith("ws"))) {
+                throw new IllegalArgumentException("webSocketHeaders(...) needs a ws:// or wss:// URL, not " + serverUri);
             }
             if (!cleanSession && (clientId == null || clientId.isEmpty())) {
                 throw new IllegalArgumentException(clientId == null
@@ -579,8 +779,33 @@ public final class MqttOptions {
         }
 
         private boolean anyTls() {
-            return scheme.equals("mqtts") || alternates.stream().anyMatch(s -> s.scheme().equals("mqtts"));
+            return isTls(scheme) || alternates.stream().anyMatch(s -> isTls(s.scheme()));
         }
+
+        /** The path of a {@code unix:///path} URL: absolute, no host, port, query or fragment. */
+        private static String unixSocketPath(URI uri, String serverUri) {
+            if (uri.getRawAuthority() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                throw new IllegalArgumentException("a unix:// URL names only an absolute socket path, as in "
+                        + "unix:///run/mosquitto/mosquitto.sock, not " + serverUri);
+            }
+            String path = uri.getPath();
+            if (path == null || !path.startsWith("/") || path.endsWith("/")) {
+                throw new IllegalArgumentException("a unix:// URL needs the absolute path of a socket file, as in "
+                        + "unix:///run/mosquitto/mosquitto.sock, not " + serverUri);
+            }
+            if (path.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("a Unix socket path cannot contain the character U+0000: " + serverUri);
+            }
+            return path;
+        }
+
+        private static boolean isTls(String scheme) {
+            return scheme.equals("mqtts") || scheme.equals("wss");
+        }
+
+        /** The characters of an HTTP token (RFC 9110 section 5.6.2). */
+        private static final String TOKEN =
+                "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
         private static Duration positive(Duration d, String name) {
             Objects.requireNonNull(d, name);

@@ -6,7 +6,8 @@ import java.time.Duration;
 
 /**
  * A connected byte stream to the broker that you open yourself, for what Mote does not do:
- * a SOCKS proxy, a Unix domain socket, a tunnel, an in-memory pipe in a test. Give Mote a
+ * a tunnel, an in-memory pipe in a test, a transport of your own making. (SOCKS proxies and Unix
+ * domain sockets are built in: {@link MqttOptions.Builder#socksProxy(SocksProxy)}, {@code unix://}.) Give Mote a
  * {@link Factory} with {@link MqttOptions.Builder#transport(Factory)}; it calls it once per
  * connection and then speaks MQTT over the stream. Mote's own TCP and TLS are not used then, so
  * the URL's scheme only labels the connection in messages and its host and port are passed to
@@ -18,7 +19,7 @@ import java.time.Duration;
  * behaves exactly so:
  *
  * <pre>{@code
- * // MQTT over a Unix domain socket
+ * // MQTT over a Unix domain socket, by hand (unix:///run/mosquitto.sock does the same)
  * MqttOptions options = MqttOptions.builder("mqtt://localhost")
  *         .transport((host, port, timeout) -> {
  *             SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of("/run/mosquitto.sock"));

@@ -17,6 +17,7 @@ import dev.mote.mqtt.internal.codec.Connack;
 import dev.mote.mqtt.internal.codec.Connect;
 import dev.mote.mqtt.internal.codec.Disconnect;
 import dev.mote.mqtt.internal.codec.Packet;
+import dev.mote.mqtt.internal.codec.PacketEncoder;
 import dev.mote.mqtt.internal.codec.Pingreq;
 import dev.mote.mqtt.internal.codec.Pingresp;
 import dev.mote.mqtt.internal.codec.Puback;
@@ -26,6 +27,8 @@ import dev.mote.mqtt.internal.codec.Pubrec;
 import dev.mote.mqtt.internal.codec.Pubrel;
 import dev.mote.mqtt.internal.codec.Suback;
 import dev.mote.mqtt.internal.codec.Subscribe;
+import dev.mote.mqtt.internal.codec.Unsuback;
+import dev.mote.mqtt.internal.codec.Unsubscribe;
 import dev.mote.mqtt.testpeer.ScriptedPeer;
 import dev.mote.mqtt.testpeer.ScriptedPeer.Received;
 import java.io.IOException;
@@ -35,6 +38,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -44,6 +48,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -131,13 +136,32 @@ class ClientScriptedPeerTest {
         return f.get(WAIT);
     }
 
-    /** Proves the connection still works: a ping round trip through the peer. */
+    /**
+     * Proves the connection still works: a QoS 1 publish round trip through the peer, which
+     * answers any keep-alive PINGREQ met on the way.
+     */
     private void assertStillConnected(MqttClient client) {
         assertTrue(client.isConnected(), "client should still be connected");
-        Async<Duration> ping = Async.start("ping", client::ping);
-        peer.expect(Pingreq.class);
-        peer.send(Pingresp.INSTANCE);
-        assertTrue(ping.get(WAIT).toNanos() > 0);
+        Delivery d = client.publish("still/connected", bytes("?"), Qos.AT_LEAST_ONCE, false, Wait.NONE);
+        Publish p = expectAnsweringPings(Publish.class);
+        assertEquals("still/connected", p.topic());
+        peer.send(new Puback(p.packetId()));
+        assertTrue(d.await(WAIT));
+        assertTrue(client.isConnected(), "client should still be connected");
+    }
+
+    /** The next packet of {@code type}, answering the keep-alive PINGREQs that come first. */
+    private <T extends Packet> T expectAnsweringPings(Class<T> type) {
+        for (int i = 0; i < 10; i++) {
+            Received r = peer.next(WAIT);
+            if (r.packet() instanceof Pingreq && type != Pingreq.class) {
+                peer.send(Pingresp.INSTANCE);
+                continue;
+            }
+            assertInstanceOf(type, r.packet(), () -> "expected " + type.getSimpleName() + ", got " + r);
+            return type.cast(r.packet());
+        }
+        throw new AssertionError("only PINGREQs, no " + type.getSimpleName());
     }
 
     private static byte[] bytes(String s) {
@@ -478,6 +502,29 @@ class ClientScriptedPeerTest {
         }
 
         @Test
+        void unsubackForAnIdNeverUsed() {
+            connectWithPendingPublish();
+            peer.send(new Unsuback(300));
+            assertClosedForViolation("sent UNSUBACK for packet id 300, which this client has not used");
+        }
+
+        @Test
+        void qos1PublishWithPacketIdZero() {
+            connectWithPendingPublish();
+            // PUBLISH QoS 1, topic "a", packet id 0
+            peer.sendRaw(new byte[] {0x32, 0x05, 0x00, 0x01, 'a', 0x00, 0x00});
+            assertClosedForViolation("sent a malformed packet", "PUBLISH with packet identifier 0");
+        }
+
+        @Test
+        void publishWithATopicThatIsNotUtf8() {
+            connectWithPendingPublish();
+            // PUBLISH QoS 0, topic of two bytes 0xC3 0x28 (an invalid UTF-8 sequence)
+            peer.sendRaw(new byte[] {0x30, 0x04, 0x00, 0x02, (byte) 0xC3, 0x28});
+            assertClosedForViolation("sent a malformed packet", "PUBLISH topic");
+        }
+
+        @Test
         void pingrespWithoutPingreq() {
             connectWithPendingPublish();
             peer.send(Pingresp.INSTANCE);
@@ -610,7 +657,7 @@ class ClientScriptedPeerTest {
         void publishSplitIntoSingleBytesIsReassembled() {
             MqttClient client = connect(options());
             Subscription sub = subscribe(client, "split/#", Qos.AT_LEAST_ONCE, null, 1);
-            byte[] wire = dev.mote.mqtt.internal.codec.PacketEncoder.encode(
+            byte[] wire = PacketEncoder.encode(
                     new Publish("split/t", bytes("a payload long enough to span many reads"), 1, true, false, 9));
             for (byte b : wire) {
                 peer.sendRaw(new byte[] {b});
@@ -634,7 +681,7 @@ class ClientScriptedPeerTest {
                     "broker " + server() + " refused the subscription to \"no/#\"", "0x80");
             assertEquals(List.of("no/#"), e.refusedFilters());
             Subscription sub = e.subscription();
-            assertEquals(java.util.Arrays.asList(Qos.AT_LEAST_ONCE, null), sub.grantedQos());
+            assertEquals(Arrays.asList(Qos.AT_LEAST_ONCE, null), sub.grantedQos());
             assertTrue(sub.isActive());
             peer.send(publish("no/x", "dropped", 1, 1));
             assertEquals(1, peer.expect(Puback.class).packetId());
@@ -642,6 +689,39 @@ class ClientScriptedPeerTest {
             assertEquals(2, peer.expect(Puback.class).packetId());
             assertEquals("kept", sub.receive(WAIT).payloadAsString());
             assertNull(sub.poll(), "the refused filter routes nothing here");
+        }
+
+        @Test
+        void defaultHandlerGetsMessagesArrivingWithTheConnack() throws InterruptedException {
+            List<Message> got = Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch handled = new CountDownLatch(2);
+            Async<MqttClient> f = connectAsync(options().cleanSession(false).defaultHandler(m -> {
+                got.add(m);
+                handled.countDown();
+            }).build());
+            peer.expect(Connect.class);
+            // A resumed session: queued messages right behind CONNACK, in the same segment.
+            peer.sendTogether(new Connack(true, 0), publish("queued/1", "a", 1, 1), publish("queued/2", "b", 2, 2));
+            f.get(WAIT);
+            assertEquals(1, peer.expect(Puback.class).packetId());
+            assertEquals(2, peer.expect(Pubrec.class).packetId());
+            assertTrue(handled.await(5, TimeUnit.SECONDS));
+            assertEquals(List.of("queued/1", "queued/2"), got.stream().map(Message::topic).toList());
+        }
+
+        @Test
+        void overlappingSubscriptionsEachGetTheirOwnCopyAndOneAck() {
+            MqttClient client = connect(options());
+            Subscription all = subscribe(client, "ov/#", Qos.AT_LEAST_ONCE, null, 1);
+            Subscription one = subscribe(client, "ov/+", Qos.AT_LEAST_ONCE, null, 1);
+            peer.send(publish("ov/x", "shared", 1, 4));
+            assertEquals(4, peer.expect(Puback.class).packetId());
+            Message a = all.receive(WAIT);
+            Message b = one.receive(WAIT);
+            assertEquals("shared", a.payloadAsString());
+            assertEquals("shared", b.payloadAsString());
+            assertTrue(a.payload() != b.payload(), "each subscription gets its own payload array");
+            peer.expectNothing(QUIET); // one PUBACK only
         }
 
         @Test
@@ -725,8 +805,31 @@ class ClientScriptedPeerTest {
             peer.expectNothing(Duration.ofMillis(1_500));
             assertTrue(client.isConnected());
             assertEquals("m1", sub.receive(WAIT).payloadAsString());
-            assertEquals(2, peer.expect(Puback.class).packetId());
+            assertEquals(2, expectAnsweringPings(Puback.class).packetId());
             assertEquals("m2", sub.receive(WAIT).payloadAsString());
+            assertStillConnected(client);
+        }
+
+        @RepeatedTest(2) // without the fix, a single run catches the race about 4 times in 5
+        void outstandingPingreqGetsAWholePingTimeoutOnceTheReaderResumes() {
+            MqttClient client = connect(options().keepAlive(Duration.ofSeconds(1))
+                    .pingTimeout(Duration.ofMillis(500)).subscriptionBuffer(1));
+            Subscription sub = subscribe(client, "bp/#", Qos.AT_LEAST_ONCE, null, 1);
+            peer.send(publish("bp/1", "m1", 1, 1));
+            assertEquals(1, peer.expect(Puback.class).packetId());
+            peer.send(publish("bp/2", "m2", 1, 2)); // the reader now waits for room
+            peer.expect(Pingreq.class, Duration.ofSeconds(3));
+            peer.expectNothing(Duration.ofMillis(700)); // unanswered, but the reader is not reading
+
+            assertEquals("m1", sub.receive(WAIT).payloadAsString());
+            assertEquals(2, peer.expect(Puback.class).packetId()); // the reader resumed
+            // While the reader waited, the missing PINGRESP proved nothing; from the moment it
+            // reads again, the PINGREQ gets a whole ping timeout (500 ms). Answer within it.
+            peer.expectNothing(QUIET);
+            peer.send(Pingresp.INSTANCE);
+            // The connection lives on: the next keep-alive PINGREQ comes about a second later.
+            peer.expect(Pingreq.class, Duration.ofSeconds(3));
+            peer.send(Pingresp.INSTANCE);
             assertStillConnected(client);
         }
 
@@ -876,6 +979,48 @@ class ClientScriptedPeerTest {
             peer.awaitClosedByClient(WAIT);
             closing.get(WAIT);
             assertEquals(Delivery.Status.ACKNOWLEDGED, d.status());
+        }
+
+        @Test
+        void closeFromInsideAHandlerDoesNotDeadlock() {
+            MqttClient client = connect(options());
+            CountDownLatch closed = new CountDownLatch(1);
+            subscribe(client, "stop", Qos.AT_MOST_ONCE, m -> {
+                client.close();
+                closed.countDown();
+            }, 0);
+            peer.send(publish("stop", "now", 0, 0));
+            List<Received> before = peer.awaitClosedByClient(WAIT);
+            assertFalse(before.isEmpty());
+            assertInstanceOf(Disconnect.class, before.get(before.size() - 1).packet());
+            assertTimeoutPreemptively(WAIT, () -> closed.await());
+            assertFalse(client.isConnected());
+        }
+
+        @Test
+        void subscriptionCloseWaitsForUnsuback() {
+            MqttClient client = connect(options());
+            Subscription sub = subscribe(client, "u/#", Qos.AT_LEAST_ONCE, null, 1);
+            Async<Void> closing = Async.run("subscription close", sub::close);
+            var unsubscribe = peer.expect(Unsubscribe.class);
+            assertEquals(List.of("u/#"), unsubscribe.filters());
+            closing.assertStillBlocked(Duration.ofMillis(100));
+            peer.send(new Unsuback(unsubscribe.packetId()));
+            closing.get(WAIT);
+            assertFalse(sub.isActive());
+            assertStillConnected(client);
+        }
+
+        @Test
+        void subscriptionCloseIsQuietWhenTheConnectionBreaksMeanwhile() {
+            MqttClient client = connect(options());
+            Subscription sub = subscribe(client, "u/#", Qos.AT_LEAST_ONCE, null, 1);
+            Async<Void> closing = Async.run("subscription close", sub::close);
+            peer.expect(Unsubscribe.class);
+            peer.send(new Puback(31_000)); // the broker breaks the protocol instead of answering
+            closing.get(WAIT); // the connection is gone, and the subscription with it: nothing to report
+            assertFalse(sub.isActive());
+            assertFalse(client.isConnected());
         }
 
         @Test

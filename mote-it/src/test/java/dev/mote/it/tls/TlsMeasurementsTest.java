@@ -1,5 +1,6 @@
 package dev.mote.it.tls;
 
+import dev.mote.mqtt.internal.tls.TestPki;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

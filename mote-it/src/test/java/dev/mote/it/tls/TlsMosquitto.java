@@ -1,5 +1,6 @@
 package dev.mote.it.tls;
 
+import dev.mote.mqtt.internal.tls.TestPki;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -28,6 +28,8 @@ import dev.mote.mqtt.internal.codec.Subscribe;
 import dev.mote.mqtt.internal.session.InboundAck;
 import dev.mote.mqtt.internal.session.Session;
 import dev.mote.mqtt.internal.session.SessionListener;
+import dev.mote.mqtt.internal.store.FileSessionStore;
+import dev.mote.mqtt.internal.store.SessionStore;
 import dev.mote.mqtt.internal.topic.TopicTree;
 import dev.mote.mqtt.internal.topic.Topics;
 import dev.mote.mqtt.internal.transport.Transports;
@@ -71,15 +73,29 @@ public final class ClientCore implements SessionListener {
 
     private final MqttOptions options;
     private final long ackTimeoutNanos;
+    /**
+     * How much before the keep-alive interval ends the client pings an idle connection: a quarter
+     * of it, at most 5 s. [MQTT-3.1.2-23] forbids a silence longer than the interval, and waking
+     * up, queueing and writing the PINGREQ take a few milliseconds; a broker that allows exactly
+     * the interval (HiveMQ CE rounds 1.5 x 1 s down to 1 s) would otherwise drop the client.
+     */
+    private final long keepAliveMarginNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private final Session session;
     private final Semaphore window;
     private final Semaphore qos2Window;
     private final Semaphore qos0Slots;
+    /** The file store, or null for an in-memory session. */
+    private final FileSessionStore fileStore;
+    private final SessionStore store;
+    /** Handles for the messages the store gave back at start, in their order. */
+    private final List<Delivery> recovered;
+    /** Set when the store failed: the client closes instead of reconnecting. */
+    private volatile MqttException fatal;
 
     // Guarded by lock.
-    private State state = State.NEW;
+    private volatile State state = State.NEW;
     private MqttException closeCause;
     private Connection conn;
     private final TopicTree<SubscriptionImpl> routes = new TopicTree<>();
@@ -122,9 +138,42 @@ public final class ClientCore implements SessionListener {
     public ClientCore(MqttOptions options) {
         this.options = options;
         this.ackTimeoutNanos = options.ackTimeout().toNanos();
-        this.session = new Session(this, Connect.LEVEL_3_1_1);
-        this.window = new Semaphore(options.inFlightWindow());
-        this.qos2Window = new Semaphore(options.qos2InFlightWindow());
+        this.keepAliveMarginNanos = Math.min(options.keepAlive().toNanos() / 4, 5_000_000_000L);
+        java.nio.file.Path dir = options.sessionStore();
+        FileSessionStore fs = null;
+        if (dir != null) {
+            try {
+                fs = FileSessionStore.open(dir);
+            } catch (FileSessionStore.StoreLockedException e) {
+                throw new MqttException(e.getMessage(), e);
+            } catch (IOException | RuntimeException e) {
+                throw new MqttException("cannot open the session store " + dir + ": " + e.getMessage(), e);
+            }
+        }
+        this.fileStore = fs;
+        this.store = fs == null ? SessionStore.NONE : fs;
+        this.session = new Session(this, Connect.LEVEL_3_1_1, store);
+        int restored = 0;
+        int restoredQos2 = 0;
+        List<Delivery> handles = List.of();
+        if (fs != null) {
+            try {
+                handles = restore(fs);
+            } catch (RuntimeException e) {
+                fs.close();
+                throw e;
+            }
+            if (!options.cleanSession()) {
+                for (Delivery d : handles) {
+                    restored++;
+                    restoredQos2 += d.qos() == Qos.EXACTLY_ONCE ? 1 : 0;
+                }
+            }
+        }
+        this.recovered = handles;
+        // Restored messages hold window slots like any other (a permit count may start negative).
+        this.window = new Semaphore(options.inFlightWindow() - restored);
+        this.qos2Window = new Semaphore(options.qos2InFlightWindow() - restoredQos2);
         this.qos0Slots = new Semaphore(options.maxQueuedQos0());
         MessageHandler dh = options.defaultHandler();
         this.defaultSubscription = dh == null ? null
@@ -134,6 +183,62 @@ public final class ClientCore implements SessionListener {
 
     public MqttOptions options() {
         return options;
+    }
+
+    /**
+     * Gives the session what the store kept: with a persistent session its messages are restored
+     * (to be resent after CONNACK) and its inbound QoS 2 ids; with a clean session the store is
+     * emptied ([MQTT-3.1.2-6]) and the handles of the discarded messages are failed.
+     */
+    private List<Delivery> restore(FileSessionStore fs) {
+        FileSessionStore.Recovered r = fs.recovered();
+        if (r.truncatedBytes() > 0) {
+            LOG.log(System.Logger.Level.WARNING, () -> "session store " + fs.directory() + ": cut " + r.truncatedBytes()
+                    + " bytes of an incomplete or damaged record at the end of its log (a write torn by a crash)");
+        }
+        List<Delivery> handles = new ArrayList<>(r.outbound().size());
+        for (FileSessionStore.StoredPublish sp : r.outbound()) {
+            Publish p = sp.publish();
+            handles.add(new DeliveryImpl(p.topic(), p.payload(), p.retain(), Qos.of(p.qos()), ackTimeoutNanos));
+        }
+        if (options.cleanSession()) {
+            if (!handles.isEmpty() || r.inbound().length > 0) {
+                try {
+                    fs.clear();
+                } catch (IOException e) {
+                    throw new MqttException("cannot empty the session store " + fs.directory() + " for a clean session: "
+                            + e.getMessage(), e);
+                }
+                MqttException discarded = new MqttException("discarded unsent: the session store " + fs.directory()
+                        + " held it from an earlier client, and a clean session starts from nothing ([MQTT-3.1.2-6])");
+                for (Delivery d : handles) {
+                    ((DeliveryImpl) d).fail(discarded);
+                }
+                int n = handles.size();
+                LOG.log(System.Logger.Level.WARNING, () -> "session store " + fs.directory() + ": a clean session discarded "
+                        + n + " unacknowledged outbound message(s) and " + r.inbound().length + " inbound QoS 2 id(s)"
+                        + " left by an earlier client; use cleanSession(false) to resume them");
+            }
+            return List.copyOf(handles);
+        }
+        for (int i = 0; i < handles.size(); i++) {
+            FileSessionStore.StoredPublish sp = r.outbound().get(i);
+            session.restore(sp.publish(), sp.released(), handles.get(i));
+        }
+        for (int id : r.inbound()) {
+            session.restoreInbound(id);
+        }
+        if (!handles.isEmpty() || r.inbound().length > 0) {
+            int n = handles.size();
+            LOG.log(System.Logger.Level.INFO, () -> "session store " + fs.directory() + ": resuming " + n
+                    + " unacknowledged outbound message(s) and " + r.inbound().length + " inbound QoS 2 id(s)");
+        }
+        return List.copyOf(handles);
+    }
+
+    /** Handles for the messages restored from the session store when the client was made. */
+    public List<Delivery> recoveredDeliveries() {
+        return recovered;
     }
 
     /** The application protocol the server chose in the TLS handshake (ALPN), or null. */
@@ -181,6 +286,10 @@ public final class ClientCore implements SessionListener {
                 break;
             } catch (MqttException e) {
                 last = e;
+                if (fatal != null) {
+                    last = fatal;
+                    break;
+                }
             }
         }
         finishClose(last);
@@ -322,7 +431,12 @@ public final class ClientCore implements SessionListener {
             MqttException pending = cause instanceof ClientClosedException
                     ? new ClientClosedException("the client was closed before this completed", null)
                     : cause;
-            session.close(token -> failToken(token, pending));
+            // A message the store keeps is not lost by a close; say where it is.
+            MqttException kept = fileStore == null || options.cleanSession() || fatal != null
+                    || !(pending instanceof ClientClosedException) ? pending
+                    : new ClientClosedException(pending.getMessage() + "; the message stays in the session store "
+                            + fileStore.directory() + " and is sent by the next client that opens it", pending);
+            session.close(token -> failToken(token, token instanceof DeliveryImpl d && d.qos() != Qos.AT_MOST_ONCE ? kept : pending));
             if (conn != null) {
                 conn.queue.discard(token -> failToken(token, pending));
                 conn.connack.fail(cause);
@@ -337,6 +451,10 @@ public final class ClientCore implements SessionListener {
             toUnsubscribe.clear();
             toResubscribe.clear();
             ended = new ArrayList<>(subscriptions);
+            for (SubscriptionImpl s : ended) {
+                // Inactive before anyone can see the client closed; the streams end just below.
+                s.active = false;
+            }
             subscriptions.clear();
             filterUsers.clear();
             idle.signalAll();
@@ -347,6 +465,7 @@ public final class ClientCore implements SessionListener {
         } finally {
             lock.unlock();
         }
+        store.close();
         for (SubscriptionImpl s : ended) {
             s.failPending(cause instanceof ClientClosedException ? new ClientClosedException("the client was closed", cause) : cause);
             s.end();
@@ -447,7 +566,7 @@ public final class ClientCore implements SessionListener {
                 return;
             }
             LOG.log(System.Logger.Level.DEBUG, () -> "connection to " + c.server + " failed: " + cause.getMessage());
-            if (options.reconnect().enabled()) {
+            if (options.reconnect().enabled() && fatal == null) {
                 state = State.RECONNECTING;
                 events.append(new ConnectionEvent.Disconnected(cause, true));
                 reconnectThread = ClientThreads.start("mote-reconnect-" + options.clientId(), () -> runReconnect(cause));
@@ -528,6 +647,12 @@ public final class ClientCore implements SessionListener {
             } catch (MqttInterruptedException e) {
                 return;
             } catch (MqttException e) {
+                if (fatal != null) {
+                    events.append(new ConnectionEvent.Disconnected(fatal, false));
+                    finishClose(fatal);
+                    wakePublishers();
+                    return;
+                }
                 last = e;
                 MqttException failure = e;
                 LOG.log(System.Logger.Level.DEBUG, () -> "reconnect attempt to " + target + " failed: " + failure.getMessage());
@@ -650,17 +775,20 @@ public final class ClientCore implements SessionListener {
                 qos0Queued++;
             }
             accepted = true;
-            if (offline) {
-                offlineCount++;
-                offlineBytes += payload.length;
-            }
             if (offline && qos == Qos.AT_MOST_ONCE) {
                 offlineQos0.addLast(d);
             } else {
                 // While disconnected the session keeps a QoS 1/2 message in flight, unsent, and
-                // sends it after the next CONNACK.
+                // sends it after the next CONNACK. With a store, it is recorded here first.
                 session.publish(topic, payload, qos.value(), retain, d);
             }
+            if (offline) {
+                offlineCount++;
+                offlineBytes += payload.length;
+            }
+        } catch (java.io.UncheckedIOException e) {
+            releasePermit(d); // the store could not record it: not accepted
+            throw new MqttException("cannot publish to " + Printable.quote(topic) + ": " + e.getMessage(), e);
         } catch (IllegalStateException e) {
             if (accepted) {
                 releasePermit(d);
@@ -865,7 +993,7 @@ public final class ClientCore implements SessionListener {
         if (req != null) {
             try {
                 req.awaitOrThrow(ackTimeoutNanos, req.what);
-            } catch (ClientClosedException | ConnectionLostException e) {
+            } catch (ClientClosedException | ConnectionLostException | ProtocolViolationException e) {
                 // The connection is gone, and the subscription with it (or with the session).
             }
         }
@@ -1126,11 +1254,13 @@ public final class ClientCore implements SessionListener {
             }
             anyGranted |= returnCodes[i] != 0x80;
         }
-        sub.onSuback(returnCodes);
+        // End a subscription with nothing granted before completing SUBACK, so the thread that
+        // waits for it (and throws SubscriptionRefusedException) already sees it inactive.
         if (!anyGranted) {
             subscriptions.remove(sub);
             sub.end();
         }
+        sub.onSuback(returnCodes);
     }
 
     @Override
@@ -1176,6 +1306,17 @@ public final class ClientCore implements SessionListener {
                 if (n < 0) {
                     break;
                 }
+                // Group commit: the records behind these packets reach the disk before the packets
+                // reach the network (one fsync for the batch, none when nothing new was recorded).
+                try {
+                    store.sync();
+                } catch (IOException e) {
+                    fatal = new MqttException("the session store " + fileStore.directory() + " failed, so the client closed: "
+                            + e.getMessage(), e);
+                    failUnwrittenQos0(trackers, n, fatal);
+                    connectionFailed(c, fatal);
+                    break;
+                }
                 boolean disconnect = false;
                 for (int i = 0; i < n; i++) {
                     Packet p = packets[i];
@@ -1207,16 +1348,7 @@ public final class ClientCore implements SessionListener {
             }
         } catch (IOException e) {
             MqttException ex = lostException(e);
-            for (int i = 0; i < n; i++) {
-                if (trackers[i] instanceof DeliveryImpl d && d.qos() == Qos.AT_MOST_ONCE) {
-                    lock.lock();
-                    try {
-                        failToken(d, ex);
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-            }
+            failUnwrittenQos0(trackers, n, ex);
             connectionFailed(c, ex);
         } catch (InterruptedException e) {
             connectionFailed(c, new ClientClosedException("the writer was interrupted", e));
@@ -1224,6 +1356,20 @@ public final class ClientCore implements SessionListener {
             connectionFailed(c, new MqttException("internal error in the writer: " + e, e));
         } finally {
             c.writerDone.countDown();
+        }
+    }
+
+    /** Fails the QoS 0 deliveries of a batch the writer took but did not get written (at most once). */
+    private void failUnwrittenQos0(Object[] trackers, int n, MqttException cause) {
+        for (int i = 0; i < n; i++) {
+            if (trackers[i] instanceof DeliveryImpl d && d.qos() == Qos.AT_MOST_ONCE) {
+                lock.lock();
+                try {
+                    failToken(d, cause);
+                } finally {
+                    lock.unlock();
+                }
+            }
         }
     }
 
@@ -1338,6 +1484,12 @@ public final class ClientCore implements SessionListener {
         }
         lock.lock();
         try {
+            if (c.readerPaused) {
+                // A PINGRESP may still be unread behind the messages that made the reader wait:
+                // it gets a whole ping timeout from now to be read.
+                session.restartPingClock(System.nanoTime());
+                c.readerPaused = false;
+            }
             for (Inbound in : inbound) {
                 if (in.ack != null) {
                     session.acknowledge(in.ack);
@@ -1371,23 +1523,9 @@ public final class ClientCore implements SessionListener {
 
     private void put(Connection c, SubscriptionImpl s, Message m) throws InterruptedException {
         if (s.queue.isFull()) {
-            c.readerPaused = true;
-            try {
-                s.queue.put(m);
-            } finally {
-                c.readerPaused = false;
-                // A PINGRESP may be waiting unread behind this message: give the reader a whole
-                // ping timeout from now to reach it before keep-alive may call the link dead.
-                lock.lock();
-                try {
-                    session.restartPingClock(System.nanoTime());
-                } finally {
-                    lock.unlock();
-                }
-            }
-        } else {
-            s.queue.put(m);
+            c.readerPaused = true; // cleared by process(), under the lock, with the ping clock restarted
         }
+        s.queue.put(m);
     }
 
     private void runKeepAlive(Connection c) {
@@ -1403,7 +1541,9 @@ public final class ClientCore implements SessionListener {
                 if (c.readerPaused) {
                     session.restartPingClock(now);
                 }
-                wait = session.tick(now, c.lastSentAt, c.lastReceivedAt);
+                // The session pings once the connection has been idle for the keep-alive interval;
+                // both clocks moved back by the margin make it ping that much earlier.
+                wait = session.tick(now, c.lastSentAt - keepAliveMarginNanos, c.lastReceivedAt - keepAliveMarginNanos);
                 failure = takeDeferredFailure();
             } finally {
                 lock.unlock();

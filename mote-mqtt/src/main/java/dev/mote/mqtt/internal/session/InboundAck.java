@@ -8,6 +8,10 @@ public final class InboundAck {
     final int packetId;
     final int qos;
     boolean acknowledged;
+    /** The connection it came on (see Session's generation). */
+    int generation;
+    /** The connection was lost before the application took it; its id was forgotten. */
+    boolean orphaned;
 
     InboundAck(int packetId, int qos) {
         this.packetId = packetId;

@@ -14,6 +14,7 @@ import dev.mote.mqtt.internal.codec.Suback;
 import dev.mote.mqtt.internal.codec.Subscribe;
 import dev.mote.mqtt.internal.codec.Unsuback;
 import dev.mote.mqtt.internal.codec.Unsubscribe;
+import dev.mote.mqtt.internal.store.SessionStore;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.function.Consumer;
@@ -74,6 +75,7 @@ public final class Session {
 
     private final SessionListener listener;
     private final int protocolLevel;
+    private final SessionStore store;
     private State state = State.DISCONNECTED;
 
     private final Outbound[] byId = new Outbound[MAX_ID + 1];
@@ -86,6 +88,10 @@ public final class Session {
     /** Inbound QoS 2 ids whose PUBREL has not come yet ("method B": delivered on PUBLISH, id kept). */
     private final long[] awaitingPubrel = new long[(MAX_ID + 1) / 64];
     private final ArrayDeque<InboundAck> pendingAcks = new ArrayDeque<>();
+    /** Counts connect() calls; an inbound ack remembers the one it came on. */
+    private int generation;
+    /** The last generation whose start (clean session, or CONNACK without a session) forgot every inbound id. */
+    private int clearedGeneration;
 
     private final ArrayDeque<Object> pingTokens = new ArrayDeque<>();
     private long keepAliveNanos;
@@ -98,8 +104,48 @@ public final class Session {
      * @param protocolLevel 4 for MQTT 3.1.1 (kept so MQTT 5 can branch on it later)
      */
     public Session(SessionListener listener, int protocolLevel) {
+        this(listener, protocolLevel, SessionStore.NONE);
+    }
+
+    /**
+     * A session that writes its state through {@code store}: each change is recorded before the
+     * packet that follows from it is handed to the listener (see {@link SessionStore}).
+     */
+    public Session(SessionListener listener, int protocolLevel, SessionStore store) {
         this.listener = listener;
         this.protocolLevel = protocolLevel;
+        this.store = store;
+    }
+
+    /**
+     * Puts back an outbound message a store kept from an earlier process, at the end of the
+     * in-flight order, before the first {@link #connect}. It counts as sent (it may have been),
+     * so it goes again with DUP=1; a released one goes as PUBREL. Nothing is written to the store.
+     */
+    public void restore(Publish publish, boolean released, Object token) {
+        if (state != State.DISCONNECTED) {
+            throw new IllegalStateException("messages are restored before the first connection");
+        }
+        int id = publish.packetId();
+        if (id < 1 || id > MAX_ID || byId[id] != null || publish.qos() == 0 || (released && publish.qos() != 2)) {
+            throw new IllegalArgumentException("cannot restore " + publish + (released ? " as released" : ""));
+        }
+        Outbound o = released ? new Outbound(id, PUBREL, new Pubrel(id), token)
+                : new Outbound(id, publish.qos() == 1 ? PUBLISH_QOS1 : PUBLISH_QOS2, publish, token);
+        o.sent = true;
+        byId[id] = o;
+        idsInUse++;
+        append(o);
+        publishesInFlight++;
+        nextId = id == MAX_ID ? 1 : id + 1;
+    }
+
+    /** Puts back an inbound QoS 2 id awaiting PUBREL that a store kept, before the first {@link #connect}. */
+    public void restoreInbound(int packetId) {
+        if (state != State.DISCONNECTED) {
+            throw new IllegalStateException("ids are restored before the first connection");
+        }
+        setAwaitingPubrel(packetId, true);
     }
 
     public State state() {
@@ -135,6 +181,7 @@ public final class Session {
         if (state == State.CLOSED) {
             throw new IllegalStateException("the session is closed");
         }
+        generation++;
         if (connect.cleanSession()) {
             clearSessionState();
         }
@@ -176,6 +223,7 @@ public final class Session {
         for (InboundAck ack : pendingAcks) {
             if (ack.qos == 2 && !ack.acknowledged) {
                 setAwaitingPubrel(ack.packetId, false);
+                ack.orphaned = true; // unless the application takes it after all; see acknowledge
             }
             ack.acknowledged = true;
         }
@@ -229,6 +277,8 @@ public final class Session {
         // sent again as new messages after CONNACK.
         java.util.Arrays.fill(awaitingPubrel, 0L);
         pendingAcks.clear();
+        clearedGeneration = generation;
+        store.inboundCleared();
     }
 
     // ---------------------------------------------------------------- commands
@@ -254,6 +304,12 @@ public final class Session {
         }
         int id = allocateId();
         Publish p = new Publish(topic, payload, qos, retain, false, id);
+        try {
+            store.published(p); // before anything can send it
+        } catch (RuntimeException e) {
+            idsInUse--;
+            throw e;
+        }
         Outbound o = new Outbound(id, qos == 1 ? PUBLISH_QOS1 : PUBLISH_QOS2, p, token);
         byId[id] = o;
         append(o);
@@ -297,10 +353,25 @@ public final class Session {
      * received before it has been acknowledged too ([MQTT-4.6.0-2], [MQTT-4.6.0-3]).
      */
     public void acknowledge(InboundAck ack) {
+        if (ack.orphaned) {
+            // The application took a QoS 2 message whose connection was lost while it was being
+            // handed over. The broker will resend it: remember the id again, so that resend is
+            // answered without a second delivery, unless the broker's session (and with it the
+            // resend) is gone, or the resend came already.
+            ack.orphaned = false;
+            if (clearedGeneration <= ack.generation && !isAwaitingPubrel(ack.packetId) && state != State.CLOSED) {
+                setAwaitingPubrel(ack.packetId, true);
+                store.inboundHeld(ack.packetId);
+            }
+            return;
+        }
         if (ack.acknowledged) {
             return;
         }
         ack.acknowledged = true;
+        if (ack.qos == 2) {
+            store.inboundHeld(ack.packetId); // before its PUBREC can leave
+        }
         InboundAck first;
         while ((first = pendingAcks.peekFirst()) != null && first.acknowledged) {
             pendingAcks.pollFirst();
@@ -398,6 +469,8 @@ public final class Session {
         if (!c.sessionPresent()) {
             // The broker has no session: the inbound QoS 2 ids it would release are gone.
             java.util.Arrays.fill(awaitingPubrel, 0L);
+            clearedGeneration = generation;
+            store.inboundCleared();
         }
         listener.connected(c.sessionPresent());
         resendInFlight();
@@ -464,6 +537,7 @@ public final class Session {
                 }
                 setAwaitingPubrel(id, true);
                 InboundAck ack = new InboundAck(id, 2);
+                ack.generation = generation;
                 pendingAcks.addLast(ack);
                 listener.received(p, ack);
             }
@@ -486,6 +560,7 @@ public final class Session {
             return;
         }
         release(o);
+        store.completed(id);
         listener.published(o.token);
     }
 
@@ -504,6 +579,7 @@ public final class Session {
         // entry keeps its place so resends stay in order.
         o.kind = PUBREL;
         o.packet = new Pubrel(id);
+        store.released(id); // before the PUBREL: after a restart the PUBLISH must not go again
         listener.send(o.packet, null);
     }
 
@@ -514,12 +590,16 @@ public final class Session {
             return;
         }
         release(o);
+        store.completed(id);
         listener.published(o.token);
     }
 
     private void onPubrel(int id) {
         // Answer even an id we no longer know: a resumed session can legitimately resend one.
-        setAwaitingPubrel(id, false);
+        if (isAwaitingPubrel(id)) {
+            setAwaitingPubrel(id, false);
+            store.inboundReleased(id); // before the PUBCOMP: once the broker has it, it may reuse the id
+        }
         listener.send(new Pubcomp(id), null);
     }
 

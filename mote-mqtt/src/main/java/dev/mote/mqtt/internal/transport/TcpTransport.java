@@ -11,6 +11,8 @@ import java.time.Duration;
 /**
  * Plain TCP over a blocking {@link SocketChannel}. Blocking channels park virtual threads instead
  * of pinning a carrier, so one reader and one writer thread per connection cost almost nothing.
+ * It also carries any other connected blocking channel: a tunnel through a SOCKS proxy, a Unix
+ * domain socket ({@link #over}).
  */
 public final class TcpTransport implements Transport {
     private final SocketChannel channel;
@@ -42,6 +44,11 @@ public final class TcpTransport implements Transport {
             ch.close();
             throw e;
         }
+    }
+
+    /** Carries an already connected channel in blocking mode, described as {@code description}. */
+    static TcpTransport over(SocketChannel connected, String description) {
+        return new TcpTransport(connected, description);
     }
 
     @Override

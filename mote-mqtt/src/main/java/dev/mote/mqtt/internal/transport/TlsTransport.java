@@ -79,6 +79,11 @@ public final class TlsTransport implements Transport {
      * @throws IOException            if the host cannot be resolved or reached
      */
     public static TlsTransport connect(String host, int port, TlsConfig tls, Duration timeout) throws IOException {
+        return connect(host, port, tls, true, timeout);
+    }
+
+    /** As {@link #connect(String, int, TlsConfig, Duration)}; {@code offerAlpn} false leaves out the TlsConfig's ALPN (for WebSocket). */
+    static TlsTransport connect(String host, int port, TlsConfig tls, boolean offerAlpn, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         Socket plain = new Socket();
         try {
@@ -94,20 +99,41 @@ public final class TlsTransport implements Transport {
             } catch (SocketTimeoutException e) {
                 throw new SocketTimeoutException("no TCP connection to " + host + ":" + port + " within " + millis + " ms");
             }
-            return handshake(plain, host, port, tls, deadline, timeout);
+            return handshake(plain, host, port, tls, offerAlpn, deadline, timeout, "");
         } catch (IOException | RuntimeException e) {
             closeQuietly(plain);
             throw e;
         }
     }
 
-    private static TlsTransport handshake(Socket plain, String host, int port, TlsConfig tls, long deadline, Duration timeout)
+    /**
+     * Completes the TLS handshake with {@code host:port} over a socket that is already connected
+     * to it (a tunnel through a proxy), by {@code deadline}; closes the socket on failure.
+     * {@code via} is appended to the description.
+     */
+    static TlsTransport over(Socket connected, String host, int port, TlsConfig tls, long deadline, Duration timeout, String via)
             throws IOException {
+        return over(connected, host, port, tls, true, deadline, timeout, via);
+    }
+
+    /** As {@link #over(Socket, String, int, TlsConfig, long, Duration, String)}; {@code offerAlpn} false leaves out ALPN (for WebSocket). */
+    static TlsTransport over(Socket connected, String host, int port, TlsConfig tls, boolean offerAlpn, long deadline,
+                             Duration timeout, String via) throws IOException {
+        try {
+            return handshake(connected, host, port, tls, offerAlpn, deadline, timeout, via);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(connected);
+            throw e;
+        }
+    }
+
+    private static TlsTransport handshake(Socket plain, String host, int port, TlsConfig tls, boolean offerAlpn, long deadline,
+                                          Duration timeout, String via) throws IOException {
         SSLSocket ssl = (SSLSocket) tls.sslContext().getSocketFactory().createSocket(plain, host, port, true);
         ssl.setUseClientMode(true);
-        ssl.setSSLParameters(parameters(ssl, host, tls));
+        ssl.setSSLParameters(parameters(ssl, host, tls, offerAlpn));
         String clientSubject = tls.clientCertificate().map(c -> c.getSubjectX500Principal().getName()).orElse(null);
-        TlsFailures.Context ctx = new TlsFailures.Context(host, tls.alpn(), clientSubject, tls.describeTrust());
+        TlsFailures.Context ctx = new TlsFailures.Context(host, offerAlpn ? tls.alpn() : List.of(), clientSubject, tls.describeTrust());
         String peer = host + ":" + port;
         try {
             ssl.setSoTimeout(millisLeft(deadline));
@@ -127,10 +153,10 @@ public final class TlsTransport implements Transport {
             h.initCause(e);
             throw h;
         }
-        return new TlsTransport(plain, ssl, "mqtts://" + peer + " (" + ssl.getSession().getProtocol() + ")", ctx);
+        return new TlsTransport(plain, ssl, "mqtts://" + peer + " (" + ssl.getSession().getProtocol() + ")" + via, ctx);
     }
 
-    static SSLParameters parameters(SSLSocket ssl, String host, TlsConfig tls) throws SSLException {
+    static SSLParameters parameters(SSLSocket ssl, String host, TlsConfig tls, boolean offerAlpn) throws SSLException {
         SSLParameters p = ssl.getSSLParameters();
         List<String> supported = Arrays.asList(ssl.getSupportedProtocols());
         List<String> protocols = new ArrayList<>();
@@ -155,7 +181,7 @@ public final class TlsTransport implements Transport {
         } else {
             p.setServerNames(List.of()); // RFC 6066 section 3: no IP addresses in SNI
         }
-        if (!tls.alpn().isEmpty()) {
+        if (offerAlpn && !tls.alpn().isEmpty()) {
             p.setApplicationProtocols(tls.alpn().toArray(new String[0]));
         }
         return p;
@@ -276,6 +302,11 @@ public final class TlsTransport implements Transport {
     @Override
     public String applicationProtocol() {
         return applicationProtocol;
+    }
+
+    /** The TLS version agreed, e.g. {@code TLSv1.3}. */
+    String protocol() {
+        return ssl.getSession().getProtocol();
     }
 
     /**

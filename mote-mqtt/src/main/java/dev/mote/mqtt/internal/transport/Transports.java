@@ -12,9 +12,17 @@ public final class Transports {
         if (options.transport() != null) {
             return CustomTransport.open(options.transport(), server.host(), server.port(), options.connectTimeout());
         }
+        if (options.socksProxy() != null && !server.scheme().equals("unix") && !server.scheme().startsWith("ws")) {
+            return Socks.connect(options, server);
+        }
+        if (options.httpProxy() != null && !server.scheme().equals("unix") && !server.scheme().startsWith("ws")) {
+            return HttpProxyTunnel.connect(options, server);
+        }
         return switch (server.scheme()) {
             case "mqtt" -> TcpTransport.connect(server.host(), server.port(), options.connectTimeout());
             case "mqtts" -> TlsTransport.connect(server.host(), server.port(), options.tls(), options.connectTimeout());
+            case "unix" -> UnixSockets.connect(server.host(), options.connectTimeout());
+            case "ws", "wss" -> WebSocketTransport.connect(options, server);
             default -> throw new IOException("unsupported transport " + server.scheme() + "://");
         };
     }

@@ -12,40 +12,39 @@ import java.util.concurrent.TimeUnit;
  * Test certificates and keys made with the openssl command line at test time, into a temporary
  * directory (nothing is committed). A CA; server certificates for localhost (good, wrong host,
  * expired, signed by an untrusted CA); client certificates with keys in PKCS#1, SEC1 and PKCS#8
- * form; PKCS#12 files. (mote-it has its own copy in dev.mote.it.tls: test code is not shared
- * between modules.)
+ * form; PKCS#12 files. mote-it uses this same class through mote-mqtt's test jar.
  */
-final class TestPki {
-    static final String OPENSSL = "/usr/bin/openssl";
-    static final String P12_PASSWORD = "changeit";
+public final class TestPki {
+    public static final String OPENSSL = "/usr/bin/openssl";
+    public static final String P12_PASSWORD = "changeit";
 
-    final Path dir;
-    final Path caCert;
-    final Path caKey;
-    final Path serverCert;
-    final Path serverKey;
-    final Path serverP12;
-    final Path wrongHostP12;
-    final Path expiredP12;
-    final Path otherCaCert;
-    final Path untrustedP12;
-    final Path clientRsaCert;
-    final Path clientRsaPkcs1Key;
-    final Path clientRsaPkcs8Key;
-    final Path clientEcCert;
-    final Path clientEcSec1Key;
-    final Path clientEcPkcs8Key;
-    final Path clientP12;
+    public final Path dir;
+    public final Path caCert;
+    public final Path caKey;
+    public final Path serverCert;
+    public final Path serverKey;
+    public final Path serverP12;
+    public final Path wrongHostP12;
+    public final Path expiredP12;
+    public final Path otherCaCert;
+    public final Path untrustedP12;
+    public final Path clientRsaCert;
+    public final Path clientRsaPkcs1Key;
+    public final Path clientRsaPkcs8Key;
+    public final Path clientEcCert;
+    public final Path clientEcSec1Key;
+    public final Path clientEcPkcs8Key;
+    public final Path clientP12;
     /** The client EC key's certificate, signed by the CA that nobody trusts. */
-    final Path untrustedClientCert;
-    final Path otherRsaKey;
-    final Path otherEcKey;
+    public final Path untrustedClientCert;
+    public final Path otherRsaKey;
+    public final Path otherEcKey;
 
-    static boolean available() {
+    public static boolean available() {
         return Files.isExecutable(Path.of(OPENSSL));
     }
 
-    TestPki(Path dir) throws IOException {
+    public TestPki(Path dir) throws IOException {
         this.dir = Files.createDirectories(dir);
         write("req.cnf", """
                 [req]
@@ -116,7 +115,7 @@ final class TestPki {
         otherEcKey = ecKey("other-ec.key");
     }
 
-    Path write(String name, String content) throws IOException {
+    public Path write(String name, String content) throws IOException {
         Path p = dir.resolve(name);
         Files.writeString(p, content, StandardCharsets.US_ASCII);
         return p;
@@ -182,7 +181,7 @@ final class TestPki {
         return p;
     }
 
-    void openssl(String... args) throws IOException {
+    public void openssl(String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(OPENSSL);
         cmd.addAll(List.of(args));

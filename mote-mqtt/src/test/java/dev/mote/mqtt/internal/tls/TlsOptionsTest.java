@@ -41,10 +41,12 @@ class TlsOptionsTest {
     }
 
     @Test
-    void webSocketSchemesAreStillNotAvailable() {
-        assertTrue(message(() -> MqttOptions.builder("wss://broker.example/mqtt")).contains("not available yet"));
-        assertTrue(message(() -> MqttOptions.builder("ws://broker.example/mqtt")).contains("not available yet"));
-        assertTrue(message(() -> MqttOptions.builder("http://broker.example")).contains("expected mqtt://host[:port] or mqtts://host[:port]"));
+    void webSocketSchemesAreAcceptedAndOthersAreNot() {
+        assertEquals(443, MqttOptions.builder("wss://broker.example/mqtt").build().port());
+        assertNotNull(MqttOptions.builder("wss://broker.example/mqtt").build().tls(), "wss:// uses TLS");
+        assertEquals(80, MqttOptions.builder("ws://broker.example/mqtt").build().port());
+        assertTrue(message(() -> MqttOptions.builder("http://broker.example"))
+                .contains("expected mqtt://host[:port], mqtts://host[:port], ws://host[:port][/path] or wss://host[:port][/path]"));
     }
 
     @Test
@@ -53,7 +55,7 @@ class TlsOptionsTest {
         MqttOptions o = MqttOptions.builder("mqtts://broker.example:443").tls(tls).build();
         assertSame(tls, o.tls());
         assertTrue(o.toString().contains("alpn=[x-amzn-mqtt-ca]"), o.toString());
-        assertEquals("tls(...) needs an mqtts:// URL, not mqtt://broker.example",
+        assertEquals("tls(...) needs an mqtts:// or wss:// URL, not mqtt://broker.example",
                 message(() -> MqttOptions.builder("mqtt://broker.example").tls(tls).build()));
     }
 

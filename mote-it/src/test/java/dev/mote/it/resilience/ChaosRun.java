@@ -1,0 +1,173 @@
+package dev.mote.it.resilience;
+
+import dev.mote.it.broker.MosquittoBroker;
+import dev.mote.mqtt.ConnectionEvent;
+import dev.mote.mqtt.Delivery;
+import dev.mote.mqtt.MqttClient;
+import dev.mote.mqtt.MqttOptions;
+import dev.mote.mqtt.Qos;
+import dev.mote.mqtt.ReconnectPolicy;
+import dev.mote.mqtt.Wait;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One counted run through faults: a publisher and a subscriber with persistent sessions talk to a
+ * Mosquitto process through a {@link ChaosProxy}. The publisher sends {@code messages} sequence
+ * numbers with {@link Wait#NONE} while the run cuts every connection every {@code cutEvery}
+ * messages, restarts the broker {@code restarts} times (SIGTERM, or SIGKILL with {@code kill}),
+ * and, when {@code allFaults} is set, adds latency (a quarter of the run), a throttle (another
+ * quarter) and one black hole that only keep-alive can detect. Then it waits for every
+ * acknowledgement and every message, and counts.
+ */
+final class ChaosRun {
+
+    record Config(String name, Qos qos, int messages, int cutEvery, int restarts, boolean kill, boolean allFaults,
+            List<String> brokerConfig) {}
+
+    record Result(Config config, int sent, int acknowledged, int unique, int lost, int duplicates, int flaggedDup, int cuts,
+            int restarts, int blackHoles, int pubReconnects, int subReconnects, int sessionsLost, double seconds, String missing) {
+        @Override
+        public String toString() {
+            return String.format("%s, QoS %d: sent %,d, acknowledged %,d, received unique %,d, lost %,d, duplicates delivered %,d"
+                            + " (%,d arrived with DUP=1); faults: %d connection cuts, %d broker %s, %d black hole(s);"
+                            + " reconnects %d (publisher %d, subscriber %d), sessions lost by the broker %d; %.1f s%s",
+                    config.name(), config.qos().value(), sent, acknowledged, unique, lost, duplicates, flaggedDup, cuts, restarts,
+                    config.kill() ? "kills (SIGKILL) and restarts" : "restarts (SIGTERM)", blackHoles,
+                    pubReconnects + subReconnects, pubReconnects, subReconnects, sessionsLost, seconds,
+                    missing.isEmpty() ? "" : "; first missing: " + missing);
+        }
+    }
+
+    private ChaosRun() {}
+
+    static Result run(Config cfg) throws Exception {
+        Qos qos = cfg.qos();
+        MosquittoBroker.Builder b = MosquittoBroker.builder(cfg.name() + "-q" + qos.value()).persistence(true);
+        cfg.brokerConfig().forEach(b::config);
+        long started = System.nanoTime();
+        AtomicInteger brokerRestarts = new AtomicInteger();
+        try (MosquittoBroker broker = b.start();
+                ChaosProxy proxy = new ChaosProxy(broker.host(), broker.port())) {
+            int n = cfg.messages();
+            SequenceCounter counter = new SequenceCounter(n);
+            Watch subWatch = new Watch();
+            Watch pubWatch = new Watch();
+            String root = "chaos/q" + qos.value();
+            MqttClient sub = MqttClient.connect(options(proxy.uri(), cfg.name() + "-sub-q" + qos.value(), subWatch)
+                    .defaultHandler(counter::accept)
+                    .build());
+            sub.subscribe(root + "/#", qos, counter::accept);
+            MqttClient pub = MqttClient.connect(options(proxy.uri(), cfg.name() + "-pub-q" + qos.value(), pubWatch)
+                    .build());
+            Delivery[] deliveries = new Delivery[n];
+            int quarter = n / 4;
+            int restartEvery = cfg.restarts() == 0 ? Integer.MAX_VALUE : n / (cfg.restarts() + 1);
+            Thread chaos = null;
+            int restarts = 0;
+            int blackHoles = 0;
+            for (int i = 0; i < n; i++) {
+                if (cfg.allFaults()) {
+                    if (i == quarter) {
+                        proxy.delay(5);
+                    } else if (i == 2 * quarter) {
+                        proxy.delay(0).throttle(256 * 1024);
+                    } else if (i == 3 * quarter) {
+                        proxy.throttle(0);
+                    }
+                }
+                boolean restartNow = i > 0 && i % restartEvery == 0 && restarts < cfg.restarts();
+                boolean blackHoleNow = cfg.allFaults() && i == 5 * n / 8;
+                if (restartNow || blackHoleNow) {
+                    if (chaos != null) {
+                        chaos.join();
+                    }
+                    if (restartNow) {
+                        restarts++;
+                        // Publishing goes on while the broker is down: into the offline buffer.
+                        chaos = Thread.ofVirtual().name("broker-restart").start(() -> {
+                            if (cfg.kill()) {
+                                broker.kill();
+                            } else {
+                                broker.stop();
+                            }
+                            broker.restart();
+                            brokerRestarts.incrementAndGet();
+                        });
+                    } else {
+                        blackHoles++;
+                        chaos = Thread.ofVirtual().name("black-hole").start(() -> blackHole(proxy, pubWatch, subWatch));
+                    }
+                } else if (i > 0 && i % cfg.cutEvery() == 0) {
+                    proxy.cut();
+                }
+                deliveries[i] = pub.publish(root + "/" + (i % 10), SequenceCounter.payload(i, 24), qos, false, Wait.NONE);
+            }
+            if (chaos != null) {
+                chaos.join();
+            }
+            int acknowledged = 0;
+            for (Delivery d : deliveries) {
+                try {
+                    if (d.await(Duration.ofSeconds(60))) {
+                        acknowledged++;
+                    }
+                } catch (RuntimeException e) {
+                    // failed: counted as not acknowledged
+                }
+            }
+            counter.awaitAll(cfg.kill() ? 5_000 : 30_000);
+            counter.awaitQuiet(500, 5_000); // give late duplicates a chance to show up
+            double seconds = (System.nanoTime() - started) / 1e9;
+            int unique = counter.unique();
+            Result r = new Result(cfg, n, acknowledged, unique, n - unique, counter.duplicates(), counter.flaggedDup(),
+                    proxy.cuts(), brokerRestarts.get(), blackHoles, pubWatch.reconnects.get(), subWatch.reconnects.get(),
+                    pubWatch.sessionsLost.get() + subWatch.sessionsLost.get(), seconds, counter.missing(n, 10));
+            System.out.println("[resilience] " + r);
+            pub.close();
+            sub.close();
+            return r;
+        }
+    }
+
+    /** Swallows all traffic until both clients noticed (by keep-alive) and started to reconnect. */
+    private static void blackHole(ChaosProxy proxy, Watch a, Watch b) {
+        int da = a.disconnects.get();
+        int db = b.disconnects.get();
+        proxy.blackHole(true);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while ((a.disconnects.get() == da || b.disconnects.get() == db) && System.nanoTime() < deadline) {
+            Scratch.pause(20);
+        }
+        proxy.blackHole(false);
+    }
+
+    /** Counts a client's connection events. */
+    static final class Watch {
+        final AtomicInteger reconnects = new AtomicInteger();
+        final AtomicInteger disconnects = new AtomicInteger();
+        final AtomicInteger sessionsLost = new AtomicInteger();
+
+        void on(ConnectionEvent e) {
+            switch (e) {
+                case ConnectionEvent.Connected c when c.reconnect() -> reconnects.incrementAndGet();
+                case ConnectionEvent.Disconnected d -> disconnects.incrementAndGet();
+                case ConnectionEvent.SessionLost s -> sessionsLost.incrementAndGet();
+                default -> { }
+            }
+        }
+    }
+
+    private static MqttOptions.Builder options(String uri, String clientId, Watch watch) {
+        return MqttOptions.builder(uri)
+                .clientId(clientId)
+                .cleanSession(false)
+                .keepAlive(Duration.ofSeconds(2))
+                .connectTimeout(Duration.ofSeconds(3))
+                .ackTimeout(Duration.ofSeconds(90))
+                .closeTimeout(Duration.ofSeconds(2))
+                .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(10), Duration.ofMillis(200)))
+                .connectionListener(watch::on);
+    }
+}
