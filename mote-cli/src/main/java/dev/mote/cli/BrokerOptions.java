@@ -26,8 +26,9 @@ final class BrokerOptions {
     Integer port;
 
     @Option(names = {"-L", "--url"}, paramLabel = "URL",
-            description = "Broker as a URL instead of -h/-p: mqtt(s)://[user[:password]@]host[:port][/topic]. "
-                    + "ws:// and wss:// are not available yet.")
+            description = "Broker as a URL instead of -h/-p: mqtt(s)://[user[:password]@]host[:port][/topic], "
+                    + "or MQTT over WebSocket ws(s)://host[:port][/path] (the path is the WebSocket's, default /mqtt; "
+                    + "the topic then comes from -t).")
     String url;
 
     @Option(names = {"-u", "--username"}, paramLabel = "USER", description = "User name.")
@@ -88,12 +89,13 @@ final class BrokerOptions {
                 throw CliException.usage("-L needs a URL like mqtt://host[:port][/topic], not '" + url + "'");
             }
             String scheme = m.group(1).toLowerCase(Locale.ROOT);
-            if (scheme.equals("ws") || scheme.equals("wss")) {
-                throw CliException.usage("the " + scheme + ":// transport (MQTT over WebSocket) is not available yet in Mote; "
-                        + "use mqtt:// or mqtts://");
+            if (tls && !isTls(scheme)) {
+                throw CliException.usage("TLS options (--cafile, --cert, --key, --insecure, --alpn) need an mqtts:// or wss:// URL, not "
+                        + url);
             }
-            if (tls && !(scheme.equals("mqtts") || scheme.equals("ssl") || scheme.equals("tls"))) {
-                throw CliException.usage("TLS options (--cafile, --cert, --key, --insecure, --alpn) need an mqtts:// URL, not " + url);
+            if (scheme.equals("ws") || scheme.equals("wss") || scheme.equals("unix")) {
+                // The path is the WebSocket upgrade request's (default /mqtt) or the socket's: the URL goes to the library whole.
+                return new Endpoint(url, null);
             }
             String topic = m.group(3) == null || m.group(3).isEmpty() ? null : m.group(3);
             return new Endpoint(scheme + "://" + m.group(2), topic);
@@ -155,14 +157,20 @@ final class BrokerOptions {
             }
             b.keepAlive(Duration.ofSeconds(keepAlive));
             b.connectTimeout(Duration.ofNanos(Math.round(connectTimeout * 1e9)));
-            if (endpoint.serverUri().startsWith("mqtts") || endpoint.serverUri().startsWith("ssl")
-                    || endpoint.serverUri().startsWith("tls")) {
+            if (isTls(endpoint.serverUri().substring(0, endpoint.serverUri().indexOf(':')).toLowerCase(Locale.ROOT))) {
                 b.tls(tls());
             }
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
         return b;
+    }
+
+    private static boolean isTls(String scheme) {
+        return switch (scheme) {
+            case "mqtts", "ssl", "tls", "wss" -> true;
+            default -> false;
+        };
     }
 
     private TlsConfig tls() {
