@@ -20,6 +20,9 @@ import dev.mote.mqtt.internal.codec.Pingreq;
 import dev.mote.mqtt.internal.codec.Pingresp;
 import dev.mote.mqtt.internal.codec.Puback;
 import dev.mote.mqtt.internal.codec.Publish;
+import dev.mote.mqtt.internal.codec.Pubcomp;
+import dev.mote.mqtt.internal.codec.Pubrec;
+import dev.mote.mqtt.internal.codec.Pubrel;
 import dev.mote.mqtt.internal.codec.Subscribe;
 import dev.mote.mqtt.internal.codec.Suback;
 import dev.mote.mqtt.testpeer.ScriptedPeer;
@@ -37,7 +40,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -543,6 +548,154 @@ class HostileBrokerTest {
             Subscribe s = peer.expect(Subscribe.class);
             peer.send(new Suback(s.packetId(), new int[] {1}));
             return f.get(WAIT);
+        }
+    }
+
+    // ================================================================ floods
+
+    @Nested
+    class Floods {
+
+        @Test
+        void publishFloodFasterThanTheHandlerStopsAtTheSubscriptionBuffer() throws Exception {
+            int bound = 100;
+            int total = 3_000;
+            MqttClient client = connect(options().subscriptionBuffer(bound));
+            CountDownLatch release = new CountDownLatch(1);
+            List<String> handled = Collections.synchronizedList(new ArrayList<>());
+            Async<Subscription> subscribing = Async.start("subscribe", () -> client.subscribe("f/#", Qos.AT_LEAST_ONCE, m -> {
+                release.await(20, TimeUnit.SECONDS);
+                handled.add(m.payloadAsString());
+            }));
+            Subscribe s = peer.expect(Subscribe.class);
+            peer.send(new Suback(s.packetId(), new int[] {1}));
+            Subscription sub = subscribing.get(WAIT);
+
+            // The flood, written from a thread of its own: it blocks once TCP pushes back.
+            ByteArrayOutputStream flood = new ByteArrayOutputStream();
+            for (int i = 1; i <= total; i++) {
+                flood.writeBytes(PacketEncoder.encode(new Publish("f/" + i, bytes(Integer.toString(i)), 1, false, false, i)));
+            }
+            Async<Void> writing = Async.run("flood", () -> peer.sendRaw(flood.toByteArray()));
+
+            // The handler holds message 1; the buffer takes `bound` more; then nothing is read,
+            // so nothing more is acknowledged.
+            AtomicInteger maxBuffered = new AtomicInteger();
+            int acked = 0;
+            long quietSince = System.nanoTime();
+            while (millisSince(quietSince) < 500) {
+                Received r = poll(Duration.ofMillis(50));
+                if (r != null) {
+                    assertInstanceOf(Puback.class, r.packet());
+                    acked++;
+                    quietSince = System.nanoTime();
+                }
+                maxBuffered.accumulateAndGet(buffered(sub), Math::max);
+            }
+            assertEquals(bound + 1, acked, "acknowledged while the handler was stuck");
+            assertEquals(bound, buffered(sub));
+            assertTrue(maxBuffered.get() <= bound, "buffered " + maxBuffered.get());
+            assertTrue(client.isConnected());
+
+            // The handler catches up: everything arrives, in order, and is acknowledged.
+            release.countDown();
+            while (acked < total) {
+                Received r = peer.next(WAIT);
+                assertEquals(++acked, ((Puback) r.packet()).packetId());
+            }
+            writing.get(WAIT);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (handled.size() < total && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(total, handled.size());
+            for (int i = 0; i < total; i++) {
+                assertEquals(Integer.toString(i + 1), handled.get(i));
+            }
+            assertTrue(client.isConnected());
+        }
+
+        /** Skips the QoS 0 PUBLISHes that were buffered while reconnecting. */
+        private void drainPokes() {
+            Received r;
+            while ((r = poll(QUIET)) != null) {
+                assertEquals("poke", assertInstanceOf(Publish.class, r.packet()).topic());
+            }
+        }
+
+        private Received poll(Duration timeout) {
+            try {
+                return peer.next(timeout);
+            } catch (AssertionError nothing) {
+                return null;
+            }
+        }
+
+        /** Messages waiting in the subscription's buffer (package-private state, read reflectively). */
+        private int buffered(Subscription sub) {
+            try {
+                java.lang.reflect.Field q = sub.getClass().getDeclaredField("queue");
+                q.setAccessible(true);
+                Object queue = q.get(sub);
+                java.lang.reflect.Method size = queue.getClass().getDeclaredMethod("size");
+                size.setAccessible(true);
+                return (int) size.invoke(queue);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError("cannot read the subscription's buffer", e);
+            }
+        }
+
+        /**
+         * Found by the flood test: an acknowledgement waited until every message read with it had
+         * been handed over, so a full buffer held back the PUBREC of a QoS 2 message the
+         * application already had; and when the connection broke meanwhile, the session forgot
+         * that message's id, so the broker's resend was delivered a second time.
+         */
+        @Test
+        void qos2MessageTheApplicationHasIsAcknowledgedAtOnceAndNotDeliveredTwiceAfterAReconnect() {
+            MqttClient client = connect(options().cleanSession(false).subscriptionBuffer(1)
+                    .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(1), Duration.ofMillis(5))));
+            Async<Subscription> subscribing = Async.start("subscribe", () -> client.subscribe("d/#", Qos.EXACTLY_ONCE));
+            Subscribe s = peer.expect(Subscribe.class);
+            peer.send(new Suback(s.packetId(), new int[] {2}));
+            Subscription sub = subscribing.get(WAIT);
+
+            // Read together: "one" fills the buffer of one, "two" waits for room.
+            peer.sendTogether(new Publish("d/1", bytes("one"), 2, false, false, 1),
+                    new Publish("d/2", bytes("two"), 2, false, false, 2));
+            assertEquals(1, peer.expect(Pubrec.class).packetId(), "the application has \"one\": PUBREC 1 goes now");
+            peer.expectNothing(QUIET);
+
+            // The connection breaks before that PUBREC reached the broker, which resends "one"
+            // (and "two") on the resumed session. The paused reader cannot see the end of the
+            // stream; the writer does, once the application writes something.
+            peer.closeConnection();
+            java.util.concurrent.atomic.AtomicBoolean reconnected = new java.util.concurrent.atomic.AtomicBoolean();
+            Async<Void> poking = Async.run("poke", () -> {
+                while (!reconnected.get()) {
+                    client.publish("poke", bytes("x"), Qos.AT_MOST_ONCE, false, Wait.NONE);
+                    Thread.sleep(20);
+                }
+            });
+            peer.awaitConnection(WAIT);
+            reconnected.set(true);
+            poking.get(WAIT);
+            assertFalse(peer.expect(Connect.class).cleanSession());
+            peer.send(new Connack(true, 0));
+            drainPokes();
+            peer.sendTogether(new Publish("d/1", bytes("one"), 2, false, true, 1),
+                    new Publish("d/2", bytes("two"), 2, false, true, 2));
+
+            assertEquals("one", sub.receive(WAIT).payloadAsString());
+            assertEquals(1, peer.expect(Pubrec.class).packetId(), "the resent \"one\" is answered, not delivered");
+            assertEquals("two", sub.receive(WAIT).payloadAsString());
+            assertEquals(2, peer.expect(Pubrec.class).packetId());
+            assertNull(sub.receive(QUIET), "each message exactly once");
+            peer.send(new Pubrel(1));
+            peer.send(new Pubrel(2));
+            assertEquals(1, peer.expect(Pubcomp.class).packetId());
+            assertEquals(2, peer.expect(Pubcomp.class).packetId());
+            assertTrue(client.isConnected());
         }
     }
 }
