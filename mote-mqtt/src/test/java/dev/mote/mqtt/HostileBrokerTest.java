@@ -30,6 +30,7 @@ import dev.mote.mqtt.testpeer.ScriptedPeer.Received;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -65,6 +66,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 class HostileBrokerTest {
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final Duration QUIET = Duration.ofMillis(300);
+    /**
+     * The most packets a broker may leave the client owing it while not reading: the client's
+     * limit (1,024) plus what one 64 KiB read can ask for (16,384 four-byte PUBRELs).
+     */
+    private static final int OWED_BOUND = 1_024 + 16_384;
 
     private ScriptedPeer peer;
     private final List<MqttClient> clients = Collections.synchronizedList(new ArrayList<>());
@@ -696,6 +702,83 @@ class HostileBrokerTest {
             assertEquals(1, peer.expect(Pubcomp.class).packetId());
             assertEquals(2, peer.expect(Pubcomp.class).packetId());
             assertTrue(client.isConnected());
+        }
+
+        /**
+         * A broker that never reads and sends PUBRELs (each owed a PUBCOMP) as fast as it can:
+         * the PUBCOMPs cannot be written, and they must not pile up in the client without bound.
+         */
+        @Test
+        void brokerThatNeverReadsCannotMakeTheClientQueueWithoutBound() throws Exception {
+            RawBroker raw = new RawBroker();
+            closeLater.add(raw);
+            Async<MqttClient> f = connectAsync(options(raw.uri())
+                    .keepAlive(Duration.ofSeconds(1)).pingTimeout(Duration.ofSeconds(1)).build());
+            Socket s = raw.acceptAndConnack();
+            MqttClient client = f.get(WAIT);
+            OutputStream out = s.getOutputStream();
+            // 2 million PUBRELs (8 MB), written from a thread of its own.
+            byte[] chunk = new byte[4 * 8_192];
+            for (int i = 0; i < 8_192; i++) {
+                int id = 1 + i;
+                chunk[4 * i] = 0x62;
+                chunk[4 * i + 1] = 0x02;
+                chunk[4 * i + 2] = (byte) (id >>> 8);
+                chunk[4 * i + 3] = (byte) id;
+            }
+            AtomicInteger written = new AtomicInteger();
+            Async<Void> writing = Async.run("pubrel flood", () -> {
+                try {
+                    for (int i = 0; i < 256; i++) {
+                        out.write(chunk);
+                        written.incrementAndGet();
+                    }
+                } catch (IOException closed) {
+                    // the client gave up on the connection
+                }
+            });
+            long start = System.nanoTime();
+            // The client must end it: its PINGREQ cannot get through, so keep-alive calls it dead.
+            long deadline = start + Duration.ofSeconds(10).toNanos();
+            int peak = 0;
+            while (client.isConnected() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+                peak = Math.max(peak, outboundQueued(client));
+            }
+            long millis = millisSince(start);
+            writing.get(WAIT);
+            System.out.println("[hostile] never-reading broker: " + written.get() * 8_192L
+                    + " PUBRELs written, at most " + peak + " packets queued, closed after " + millis + " ms");
+            assertFalse(client.isConnected(), "still connected after " + millis + " ms");
+            assertTrue(millis < 6_000, "closed after " + millis + " ms");
+            assertTrue(peak <= OWED_BOUND, peak + " packets waited for the writer");
+            ClientClosedException e = assertFails(ClientClosedException.class,
+                    () -> client.publish("t", "x", Qos.AT_MOST_ONCE), "the client is closed");
+            assertFailure(ConnectionLostException.class, e.getCause(), "is dead", "no PINGRESP within 1000 ms");
+            assertNoClientThreadsLeft(WAIT);
+        }
+
+        /** Packets waiting for the client's writer (package-private state, read reflectively). */
+        private int outboundQueued(MqttClient client) {
+            try {
+                Object core = field(client, "core");
+                Object conn = field(core, "conn");
+                if (conn == null) {
+                    return 0;
+                }
+                Object queue = field(conn, "queue");
+                java.lang.reflect.Method size = queue.getClass().getDeclaredMethod("size");
+                size.setAccessible(true);
+                return (int) size.invoke(queue);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError("cannot read the client's write queue", e);
+            }
+        }
+
+        private static Object field(Object o, String name) throws ReflectiveOperationException {
+            java.lang.reflect.Field f = o.getClass().getDeclaredField(name);
+            f.setAccessible(true);
+            return f.get(o);
         }
     }
 }

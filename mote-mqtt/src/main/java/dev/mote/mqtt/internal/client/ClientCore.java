@@ -66,6 +66,12 @@ public final class ClientCore implements SessionListener {
     private static final int READ_BUFFER = 64 * 1024;
     private static final int WRITE_BUFFER = 64 * 1024;
     private static final int WRITE_BATCH = 256;
+    /**
+     * Packets the session made itself (acknowledgements, PUBREL, PINGREQ) that may wait for the
+     * writer before the reader stops reading: what a broker that does not read can make the
+     * client hold is this plus one read buffer's worth.
+     */
+    static final int MAX_OWED = 1024;
 
     private enum State { NEW, CONNECTING, CONNECTED, RECONNECTING, CLOSING, CLOSED }
 
@@ -978,6 +984,9 @@ public final class ClientCore implements SessionListener {
     @Override
     public void send(Packet packet, Object token) {
         Connection c = conn;
+        if (c != null && token == null) {
+            c.owed.incrementAndGet(); // before add: the writer may write it and count it down at once
+        }
         if (c == null || !c.queue.add(packet, token)) {
             // The connection is going away. QoS 1/2 publishes and subscribes stay with the
             // session, which fails or resends them; a QoS 0 publish would be forgotten, so fail it.
@@ -1196,13 +1205,19 @@ public final class ClientCore implements SessionListener {
                 }
                 flush(c, out);
                 c.lastSentAt = System.nanoTime();
+                int sessionMade = 0;
                 for (int i = 0; i < n; i++) {
                     packets[i] = null;
                     Object t = trackers[i];
                     trackers[i] = null;
                     if (t != null) {
                         written(t);
+                    } else {
+                        sessionMade++;
                     }
+                }
+                if (sessionMade > 0 && c.owed.addAndGet(-sessionMade) <= MAX_OWED && c.readerWaitsForWriter) {
+                    LockSupport.unpark(c.reader);
                 }
                 n = 0;
                 if (disconnect) {
@@ -1299,6 +1314,7 @@ public final class ClientCore implements SessionListener {
                     connectionFailed(c, malformed);
                     return;
                 }
+                awaitOwedWritten(c);
             }
         } catch (IOException e) {
             connectionFailed(c, lostException(e));
@@ -1306,6 +1322,26 @@ public final class ClientCore implements SessionListener {
             connectionFailed(c, new MqttException("internal error in the reader: " + e, e));
         } finally {
             c.readerDone.countDown();
+        }
+    }
+
+    /**
+     * Stops reading while more than {@link #MAX_OWED} packets the session made (acknowledgements
+     * above all) wait for the writer: a broker that sends faster than it reads gets TCP
+     * back-pressure instead of a growing queue here. The ping clock is not restarted meanwhile:
+     * if the writer cannot get through, keep-alive rightly calls the connection dead.
+     */
+    private static void awaitOwedWritten(Connection c) {
+        if (c.owed.get() <= MAX_OWED) {
+            return;
+        }
+        c.readerWaitsForWriter = true;
+        try {
+            while (c.owed.get() > MAX_OWED && !c.failed.get()) {
+                LockSupport.parkNanos(10_000_000L); // the writer unparks us after each write
+            }
+        } finally {
+            c.readerWaitsForWriter = false;
         }
     }
 
