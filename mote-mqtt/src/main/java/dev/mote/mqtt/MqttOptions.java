@@ -149,9 +149,29 @@ public final class MqttOptions {
         return new Builder(serverUri);
     }
 
-    /** The broker URL as given. */
+    /** The broker URL as given (with the password, if its user info has one). */
     public String serverUri() {
         return serverUri;
+    }
+
+    /**
+     * {@code url} with the password of its user info, if any, replaced by {@code <hidden>}, for
+     * messages: {@code mqtt://alice:secret@host} becomes {@code mqtt://alice:<hidden>@host}.
+     * Works on the text, so a URL too broken to parse is redacted as well.
+     */
+    static String redacted(String url) {
+        int start = url.indexOf("://");
+        start = start < 0 ? 0 : start + 3;
+        int end = start;
+        while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+            end++;
+        }
+        int at = url.lastIndexOf('@', end - 1);
+        int colon = url.indexOf(':', start);
+        if (at < start || colon < 0 || colon > at) {
+            return url;
+        }
+        return url.substring(0, colon + 1) + "<hidden>" + url.substring(at);
     }
 
     /**
@@ -272,7 +292,7 @@ public final class MqttOptions {
     /** Never shows the password. */
     @Override
     public String toString() {
-        return "MqttOptions[" + serverUri + ", clientId=" + clientId
+        return "MqttOptions[" + redacted(serverUri) + ", clientId=" + clientId
                 + (username != null ? ", username=" + username : "")
                 + (password != null ? ", password=<hidden>" : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
@@ -332,7 +352,7 @@ public final class MqttOptions {
             try {
                 uri = new URI(serverUri);
             } catch (URISyntaxException e) {
-                throw new IllegalArgumentException("not a valid broker URL: " + serverUri + " (" + e.getReason() + ")");
+                throw new IllegalArgumentException("not a valid broker URL: " + redacted(serverUri) + " (" + e.getReason() + ")");
             }
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
             int defaultPort = switch (scheme) {
@@ -340,11 +360,11 @@ public final class MqttOptions {
                 case "mqtts", "ssl", "tls" -> 8883;
                 case "ws", "wss" -> throw new IllegalArgumentException(
                         "the " + scheme + ":// transport is not available yet in this version of Mote; use mqtt:// or mqtts://");
-                default -> throw new IllegalArgumentException("unsupported broker URL scheme in " + serverUri
+                default -> throw new IllegalArgumentException("unsupported broker URL scheme in " + redacted(serverUri)
                         + "; expected mqtt://host[:port] or mqtts://host[:port]");
             };
             if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                throw new IllegalArgumentException("broker URL has no host: " + serverUri);
+                throw new IllegalArgumentException("broker URL has no host: " + redacted(serverUri));
             }
             this.serverUri = serverUri;
             this.scheme = switch (scheme) {
@@ -568,7 +588,7 @@ public final class MqttOptions {
                         + "Mote does not open TLS; do TLS in the transport or drop transport(...)");
             }
             if (tls != null && !anyTls()) {
-                throw new IllegalArgumentException("tls(...) needs an mqtts:// URL, not " + serverUri);
+                throw new IllegalArgumentException("tls(...) needs an mqtts:// URL, not " + redacted(serverUri));
             }
             if (!cleanSession && (clientId == null || clientId.isEmpty())) {
                 throw new IllegalArgumentException(clientId == null

@@ -43,6 +43,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SecurityDefaultsTest {
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final String PASSWORD = "pa55-Secret!";
+    private static final String URL_PASSWORD = "url-S3cret";
 
     private ScriptedPeer peer;
 
@@ -80,6 +81,42 @@ class SecurityDefaultsTest {
                 PASSWORD);
         assertNoSecret(MqttOptions.builder("mqtt://broker.example:1883")
                 .credentials("alice", PASSWORD.getBytes(StandardCharsets.UTF_8)).build().toString(), PASSWORD);
+        MqttOptions fromUrl = MqttOptions.builder("mqtt://alice:" + URL_PASSWORD + "@broker.example:1883").build();
+        assertEquals("alice", fromUrl.username());
+        String text = fromUrl.toString();
+        assertNoSecret(text, URL_PASSWORD);
+        assertTrue(text.contains("password=<hidden>"), text);
+        assertTrue(text.contains("broker.example:1883"), text);
+        for (MqttOptions.Server s : fromUrl.servers()) {
+            assertNoSecret(s.toString(), URL_PASSWORD);
+        }
+        MqttOptions alternates = MqttOptions.builder("mqtt://broker.example")
+                .alternateServers("mqtt://bob:" + URL_PASSWORD + "@backup.example:1884").build();
+        assertNoSecret(alternates.toString(), URL_PASSWORD);
+        for (MqttOptions.Server s : alternates.servers()) {
+            assertNoSecret(s.toString(), URL_PASSWORD);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "mqtt://alice:" + URL_PASSWORD + "@/no-host",
+        "ftp://alice:" + URL_PASSWORD + "@broker.example",
+        "mqtt://alice:" + URL_PASSWORD + "@broker example",
+        "ws://alice:" + URL_PASSWORD + "@broker.example"})
+    void badUrlsAreRejectedWithoutShowingTheirPassword(String url) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MqttOptions.builder(url));
+        assertNoSecret(everything(e), URL_PASSWORD);
+        IllegalArgumentException alt = assertThrows(IllegalArgumentException.class,
+                () -> MqttOptions.builder("mqtt://ok.example").alternateServers(url));
+        assertNoSecret(everything(alt), URL_PASSWORD);
+    }
+
+    @Test
+    void tlsWithoutMqttsDoesNotShowTheUrlPassword() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MqttOptions.builder("mqtt://alice:" + URL_PASSWORD + "@broker.example").tls(TlsConfig.defaults()).build());
+        assertNoSecret(everything(e), URL_PASSWORD);
     }
 
     @Test
@@ -94,9 +131,11 @@ class SecurityDefaultsTest {
     @ValueSource(ints = {1, 2, 3, 4, 5, 6})
     void refusedConnectionsDoNotShowThePassword(int code) {
         List<ConnectionEvent> events = new ArrayList<>();
+        String uri = "mqtt://alice:" + URL_PASSWORD + "@127.0.0.1:" + peer.port();
         for (MqttOptions options : List.of(
                 MqttOptions.builder(peer.uri()).credentials("alice", PASSWORD).reconnect(ReconnectPolicy.disabled())
-                        .connectionListener(events::add).build())) {
+                        .connectionListener(events::add).build(),
+                MqttOptions.builder(uri).reconnect(ReconnectPolicy.disabled()).connectionListener(events::add).build())) {
             Async<MqttClient> f = Async.start("connect", () -> MqttClient.connect(options));
             peer.awaitConnection(WAIT);
             Connect connect = peer.expect(Connect.class);
@@ -104,12 +143,12 @@ class SecurityDefaultsTest {
             peer.send(new Connack(false, code));
             Throwable t = f.failure(WAIT);
             assertTrue(t instanceof ConnectionRefusedException, String.valueOf(t));
-            assertNoSecret(everything(t), PASSWORD);
-            assertNoSecret(options.toString(), PASSWORD);
+            assertNoSecret(everything(t), PASSWORD, URL_PASSWORD);
+            assertNoSecret(options.toString(), PASSWORD, URL_PASSWORD);
         }
         assertNoClientThreadsLeft(WAIT);
         synchronized (events) {
-            assertNoSecret(events.toString(), PASSWORD);
+            assertNoSecret(events.toString(), PASSWORD, URL_PASSWORD);
         }
     }
 
