@@ -1455,8 +1455,10 @@ public final class ClientCore implements SessionListener {
     private int offer(Inbound in, int from) {
         Object t = in.targets;
         if (t == null) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "message on " + Printable.quote(in.message.topic())
-                    + " matches no subscription and there is no default handler; acknowledged and dropped");
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) { // not even a lambda per message when off
+                LOG.log(System.Logger.Level.DEBUG, "message on " + Printable.quote(in.message.topic())
+                        + " matches no subscription and there is no default handler; acknowledged and dropped");
+            }
             return 1;
         }
         int count = targetCount(in);
