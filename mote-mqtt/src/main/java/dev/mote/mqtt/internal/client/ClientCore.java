@@ -1477,7 +1477,8 @@ public final class ClientCore implements SessionListener {
 
     /**
      * Waits, without the client lock, until {@code s} has room; or, if {@code giveUp}, until the
-     * connection fails. Only the reader puts into buffers, so room found stays until it is used.
+     * connection fails. The caller then offers again under the lock; should the room be gone by
+     * then (the reader of a broken connection may still be finishing a message), it waits again.
      */
     private void awaitRoom(Connection c, SubscriptionImpl s, boolean giveUp) throws InterruptedException {
         c.readerPaused = true;
