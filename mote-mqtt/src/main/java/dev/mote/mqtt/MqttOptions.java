@@ -182,15 +182,40 @@ public final class MqttOptions {
         return new Builder(serverUri);
     }
 
-    /** The broker URL as given. */
+    /** The broker URL as given (with the password, if its user info has one). */
     public String serverUri() {
         return serverUri;
     }
 
     /**
+<<<<<<< HEAD
      * The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it),
      * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it), {@code ws}, {@code wss} or
      * {@code unix}.
+=======
+     * {@code url} with the password of its user info, if any, replaced by {@code <hidden>}, for
+     * messages: {@code mqtt://alice:secret@host} becomes {@code mqtt://alice:<hidden>@host}.
+     * Works on the text, so a URL too broken to parse is redacted as well.
+     */
+    static String redacted(String url) {
+        int start = url.indexOf("://");
+        start = start < 0 ? 0 : start + 3;
+        int end = start;
+        while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+            end++;
+        }
+        int at = url.lastIndexOf('@', end - 1);
+        int colon = url.indexOf(':', start);
+        if (at < start || colon < 0 || colon > at) {
+            return url;
+        }
+        return url.substring(0, colon + 1) + "<hidden>" + url.substring(at);
+    }
+
+    /**
+     * The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it) or
+     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it).
+>>>>>>> hardening
      */
     public String scheme() {
         return scheme;
@@ -313,7 +338,11 @@ public final class MqttOptions {
     /** Never shows the password. */
     @Override
     public String toString() {
+<<<<<<< HEAD
         return "MqttOptions[" + servers.get(0) + ", clientId=" + clientId
+=======
+        return "MqttOptions[" + redacted(serverUri) + ", clientId=" + clientId
+>>>>>>> hardening
                 + (username != null ? ", username=" + username : "")
                 + (password != null ? ", password=<hidden>" : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
@@ -380,7 +409,7 @@ public final class MqttOptions {
             try {
                 uri = new URI(serverUri);
             } catch (URISyntaxException e) {
-                throw new IllegalArgumentException("not a valid broker URL: " + serverUri + " (" + e.getReason() + ")");
+                throw new IllegalArgumentException("not a valid broker URL: " + redacted(serverUri) + " (" + e.getReason() + ")");
             }
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
             if (scheme.equals("unix")) {
@@ -393,13 +422,20 @@ public final class MqttOptions {
             int defaultPort = switch (scheme) {
                 case "mqtt", "tcp" -> 1883;
                 case "mqtts", "ssl", "tls" -> 8883;
+<<<<<<< HEAD
                 case "ws" -> 80;
                 case "wss" -> 443;
                 default -> throw new IllegalArgumentException("unsupported broker URL scheme in " + serverUri
                         + "; expected mqtt://host[:port], mqtts://host[:port], ws://host[:port][/path] or wss://host[:port][/path]");
+=======
+                case "ws", "wss" -> throw new IllegalArgumentException(
+                        "the " + scheme + ":// transport is not available yet in this version of Mote; use mqtt:// or mqtts://");
+                default -> throw new IllegalArgumentException("unsupported broker URL scheme in " + redacted(serverUri)
+                        + "; expected mqtt://host[:port] or mqtts://host[:port]");
+>>>>>>> hardening
             };
             if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                throw new IllegalArgumentException("broker URL has no host: " + serverUri);
+                throw new IllegalArgumentException("broker URL has no host: " + redacted(serverUri));
             }
             this.serverUri = serverUri;
             this.scheme = switch (scheme) {
@@ -752,6 +788,7 @@ public final class MqttOptions {
                         + "a Unix domain socket is on this machine, not behind the proxy");
             }
             if (tls != null && !anyTls()) {
+<<<<<<< HEAD
                 throw new IllegalArgumentException("tls(...) needs an mqtts:// or wss:// URL, not " + serverUri);
             }
             if (httpProxy != null && transport != null) {
@@ -769,6 +806,9 @@ public final class MqttOptions {
             if (!webSocketHeaders.isEmpty() && !scheme.startsWith("ws")
                     && alternates.stream().noneMatch(s -> s.scheme().startsWith("ws"))) {
                 throw new IllegalArgumentException("webSocketHeaders(...) needs a ws:// or wss:// URL, not " + serverUri);
+=======
+                throw new IllegalArgumentException("tls(...) needs an mqtts:// URL, not " + redacted(serverUri));
+>>>>>>> hardening
             }
             if (!cleanSession && (clientId == null || clientId.isEmpty())) {
                 throw new IllegalArgumentException(clientId == null

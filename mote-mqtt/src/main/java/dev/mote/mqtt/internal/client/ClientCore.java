@@ -68,6 +68,12 @@ public final class ClientCore implements SessionListener {
     private static final int READ_BUFFER = 64 * 1024;
     private static final int WRITE_BUFFER = 64 * 1024;
     private static final int WRITE_BATCH = 256;
+    /**
+     * Packets the session made itself (acknowledgements, PUBREL, PINGREQ) that may wait for the
+     * writer before the reader stops reading: what a broker that does not read can make the
+     * client hold is this plus one read buffer's worth.
+     */
+    static final int MAX_OWED = 1024;
 
     private enum State { NEW, CONNECTING, CONNECTED, RECONNECTING, CLOSING, CLOSED }
 
@@ -102,7 +108,11 @@ public final class ClientCore implements SessionListener {
     private final Set<SubscriptionImpl> subscriptions = new LinkedHashSet<>();
     private final Map<String, Integer> filterUsers = new HashMap<>();
     private int qos0Queued;
-    /** Messages the reader must hand on once it releases the lock (only the reader thread touches it). */
+    /**
+     * Messages received while the session handles a batch, under the lock; the reader that fed
+     * the batch moves them to a list of its own before releasing it (a reader of a broken
+     * connection may still be handing its last messages over while the next one reads).
+     */
     private final ArrayList<Inbound> inbound = new ArrayList<>();
     /** Reused for routing under the lock, so matching a topic allocates no list. */
     private final ArrayList<SubscriptionImpl> matchScratch = new ArrayList<>();
@@ -1102,6 +1112,9 @@ public final class ClientCore implements SessionListener {
     @Override
     public void send(Packet packet, Object token) {
         Connection c = conn;
+        if (c != null && token == null) {
+            c.owed.incrementAndGet(); // before add: the writer may write it and count it down at once
+        }
         if (c == null || !c.queue.add(packet, token)) {
             // The connection is going away. QoS 1/2 publishes and subscribes stay with the
             // session, which fails or resends them; a QoS 0 publish would be forgotten, so fail it.
@@ -1333,13 +1346,19 @@ public final class ClientCore implements SessionListener {
                 }
                 flush(c, out);
                 c.lastSentAt = System.nanoTime();
+                int sessionMade = 0;
                 for (int i = 0; i < n; i++) {
                     packets[i] = null;
                     Object t = trackers[i];
                     trackers[i] = null;
                     if (t != null) {
                         written(t);
+                    } else {
+                        sessionMade++;
                     }
+                }
+                if (sessionMade > 0 && c.owed.addAndGet(-sessionMade) <= MAX_OWED && c.readerWaitsForWriter) {
+                    LockSupport.unpark(c.reader);
                 }
                 n = 0;
                 if (disconnect) {
@@ -1408,6 +1427,7 @@ public final class ClientCore implements SessionListener {
         ByteBuffer buf = ByteBuffer.allocateDirect(READ_BUFFER);
         PacketDecoder decoder = new PacketDecoder(options.maxIncomingPacketSize());
         ArrayList<Packet> batch = new ArrayList<>();
+        ArrayList<Inbound> received = new ArrayList<>();
         try {
             while (!c.failed.get()) {
                 int r = c.transport.read(buf);
@@ -1431,7 +1451,7 @@ public final class ClientCore implements SessionListener {
                 }
                 buf.compact();
                 if (!batch.isEmpty()) {
-                    if (!process(c, batch)) {
+                    if (!process(c, batch, received)) {
                         return;
                     }
                     batch.clear();
@@ -1440,6 +1460,7 @@ public final class ClientCore implements SessionListener {
                     connectionFailed(c, malformed);
                     return;
                 }
+                awaitOwedWritten(c);
             }
         } catch (IOException e) {
             connectionFailed(c, lostException(e));
@@ -1450,36 +1471,64 @@ public final class ClientCore implements SessionListener {
         }
     }
 
-    /** Feeds packets to the session, hands messages on, then sends their acknowledgements. */
-    private boolean process(Connection c, List<Packet> batch) {
+    /**
+     * Stops reading while more than {@link #MAX_OWED} packets the session made (acknowledgements
+     * above all) wait for the writer: a broker that sends faster than it reads gets TCP
+     * back-pressure instead of a growing queue here. The ping clock is not restarted meanwhile:
+     * if the writer cannot get through, keep-alive rightly calls the connection dead.
+     */
+    private static void awaitOwedWritten(Connection c) {
+        if (c.owed.get() <= MAX_OWED) {
+            return;
+        }
+        c.readerWaitsForWriter = true;
+        try {
+            while (c.owed.get() > MAX_OWED && !c.failed.get()) {
+                LockSupport.parkNanos(10_000_000L); // the writer unparks us after each write
+            }
+        } finally {
+            c.readerWaitsForWriter = false;
+        }
+    }
+
+    /**
+     * Feeds packets to the session, then hands the messages on, acknowledging each as it goes.
+     * {@code received} is this reader's own list, empty on entry and on return.
+     */
+    private boolean process(Connection c, List<Packet> batch, List<Inbound> received) {
         MqttException failure;
         lock.lock();
         try {
+            if (conn != c || c.failed.get()) {
+                return false; // read from a connection already given up: it means nothing now
+            }
             for (int i = 0; i < batch.size() && deferredFailure == null; i++) {
                 session.onPacket(batch.get(i));
             }
             failure = takeDeferredFailure();
+            if (failure == null) {
+                received.addAll(inbound);
+            }
+            inbound.clear();
         } finally {
             lock.unlock();
         }
         if (failure != null) {
-            inbound.clear();
             if (failure instanceof ConnectionRefusedException) {
                 c.connack.fail(failure);
             }
             connectionFailed(c, failure);
             return false;
         }
-        if (inbound.isEmpty()) {
+        if (received.isEmpty()) {
             return true;
         }
+        boolean live;
         try {
-            for (Inbound in : inbound) {
-                handOff(c, in);
-            }
+            live = handOffAll(c, received);
         } catch (InterruptedException e) {
-            inbound.clear();
             connectionFailed(c, new ClientClosedException("the reader was interrupted", e));
+<<<<<<< HEAD
             return false;
         }
         lock.lock();
@@ -1495,35 +1544,128 @@ public final class ClientCore implements SessionListener {
                     session.acknowledge(in.ack);
                 }
             }
+=======
+            live = false;
+>>>>>>> hardening
         } finally {
-            lock.unlock();
+            received.clear();
         }
-        inbound.clear();
+        return live;
+    }
+
+    /**
+     * Hands the batch's messages to their subscriptions. Each message is put into every target
+     * buffer that has room and acknowledged in the same hold of the client lock, so a connection
+     * lost meanwhile finds it either with the application and acknowledged (its QoS 2 id is kept,
+     * and the broker's resend is not delivered again) or not handed over at all. A full buffer is
+     * waited for outside the lock, after the messages before it were acknowledged; if the
+     * connection fails while the next message has not reached any subscription, it is given up
+     * (the broker sends it again). A message that reached one subscription goes on to the others.
+     *
+     * @return false if the connection failed and the reader should stop
+     */
+    private boolean handOffAll(Connection c, List<Inbound> inbound) throws InterruptedException {
+        int n = inbound.size();
+        int next = 0;
+        // Targets of inbound[next] that already have it.
+        int given = 0;
+        while (next < n) {
+            SubscriptionImpl full = null;
+            lock.lock();
+            try {
+                while (next < n) {
+                    if (given == 0 && c.failed.get()) {
+                        return false;
+                    }
+                    Inbound in = inbound.get(next);
+                    int before = given;
+                    given = offer(in, given);
+                    if (before == 0 && given > 0 && in.ack != null) {
+                        session.acknowledge(in.ack); // the application has it
+                    }
+                    if (given < targetCount(in)) {
+                        full = target(in, given);
+                        break;
+                    }
+                    next++;
+                    given = 0;
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (full != null) {
+                awaitRoom(c, full, given == 0);
+            }
+        }
         return true;
     }
 
-    private void handOff(Connection c, Inbound in) throws InterruptedException {
+    private static int targetCount(Inbound in) {
         Object t = in.targets;
-        if (t == null) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "message on " + Printable.quote(in.message.topic())
-                    + " matches no subscription and there is no default handler; acknowledged and dropped");
-        } else if (t instanceof SubscriptionImpl s) {
-            put(c, s, in.message);
-        } else {
-            @SuppressWarnings("unchecked")
-            List<SubscriptionImpl> list = (List<SubscriptionImpl>) t;
-            Message m = in.message;
-            for (int i = 0; i < list.size(); i++) {
-                // Each subscription gets its own payload array, so one consumer cannot change another's.
-                Message copy = i == 0 ? m : new Message(m.topic(), m.payload().clone(), m.qos(), m.retained(), m.duplicate());
-                put(c, list.get(i), copy);
-            }
-        }
+        return t == null ? 1 : t instanceof SubscriptionImpl ? 1 : ((List<?>) t).size();
     }
 
+<<<<<<< HEAD
     private void put(Connection c, SubscriptionImpl s, Message m) throws InterruptedException {
         if (s.queue.isFull()) {
             c.readerPaused = true; // cleared by process(), under the lock, with the ping clock restarted
+=======
+    private static SubscriptionImpl target(Inbound in, int i) {
+        Object t = in.targets;
+        return t instanceof SubscriptionImpl s ? s : (SubscriptionImpl) ((List<?>) t).get(i);
+    }
+
+    /**
+     * Puts {@code in} into its targets from index {@code from} on, without waiting, while they
+     * have room. Under the client lock (the buffers' own locks nest inside it).
+     *
+     * @return the number of targets that have the message now
+     */
+    private int offer(Inbound in, int from) {
+        Object t = in.targets;
+        if (t == null) {
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) { // not even a lambda per message when off
+                LOG.log(System.Logger.Level.DEBUG, "message on " + Printable.quote(in.message.topic())
+                        + " matches no subscription and there is no default handler; acknowledged and dropped");
+            }
+            return 1;
+        }
+        int count = targetCount(in);
+        Message m = in.message;
+        int i = from;
+        while (i < count) {
+            // Each subscription gets its own payload array, so one consumer cannot change another's.
+            Message copy = i == 0 ? m : new Message(m.topic(), m.payload().clone(), m.qos(), m.retained(), m.duplicate());
+            if (!target(in, i).queue.offer(copy)) {
+                break;
+            }
+            i++;
+        }
+        return i;
+    }
+
+    /**
+     * Waits, without the client lock, until {@code s} has room; or, if {@code giveUp}, until the
+     * connection fails. The caller then offers again under the lock; should the room be gone by
+     * then (the reader of a broken connection may still be finishing a message), it waits again.
+     */
+    private void awaitRoom(Connection c, SubscriptionImpl s, boolean giveUp) throws InterruptedException {
+        c.readerPaused = true;
+        try {
+            while (s.queue.isFull() && !(giveUp && c.failed.get())) {
+                s.queue.awaitRoom(100_000_000L);
+            }
+        } finally {
+            c.readerPaused = false;
+            // A PINGRESP may be waiting unread behind this message: give the reader a whole
+            // ping timeout from now to reach it before keep-alive may call the link dead.
+            lock.lock();
+            try {
+                session.restartPingClock(System.nanoTime());
+            } finally {
+                lock.unlock();
+            }
+>>>>>>> hardening
         }
         s.queue.put(m);
     }

@@ -21,6 +21,10 @@ final class Connection {
     volatile long lastReceivedAt;
     /** True while the reader waits for room in a full subscription buffer. */
     volatile boolean readerPaused;
+    /** Packets the session made (null tracker) that are queued and not yet written. */
+    final java.util.concurrent.atomic.AtomicInteger owed = new java.util.concurrent.atomic.AtomicInteger();
+    /** True while the reader waits for the writer to catch up on {@link #owed}. */
+    volatile boolean readerWaitsForWriter;
     Thread reader;
     Thread writer;
     /** Volatile: set by the connecting thread after CONNACK, read by whichever thread sees the failure. */

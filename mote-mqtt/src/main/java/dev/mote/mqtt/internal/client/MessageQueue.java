@@ -8,8 +8,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The bounded buffer between the reader and one consumer (a handler thread or an application
- * thread calling receive). A full buffer makes the reader wait, which stops reading from the
- * socket: TCP back-pressure instead of heap growth. After {@link #close()} the consumer still gets
+ * thread calling receive). A full buffer makes the reader wait ({@link #awaitRoom}), which stops
+ * reading from the socket: TCP back-pressure instead of heap growth. After {@link #close()} the consumer still gets
  * what was buffered, then null.
  */
 final class MessageQueue {
@@ -25,22 +25,35 @@ final class MessageQueue {
     }
 
     /**
-     * Adds a message, waiting while the buffer is full.
+     * Adds a message if there is room, without waiting.
      *
-     * @return false if the queue is closed (the message is dropped: nobody will read it)
+     * @return false if the buffer is full; true if the message was added, or dropped because the
+     *     queue is closed (nobody will read it)
      */
-    boolean put(Message m) throws InterruptedException {
+    boolean offer(Message m) {
         lock.lock();
         try {
-            while (messages.size() >= capacity && !closed) {
-                notFull.await();
-            }
             if (closed) {
+                return true;
+            }
+            if (messages.size() >= capacity) {
                 return false;
             }
             messages.addLast(m);
             notEmpty.signal();
             return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits at most {@code nanos} for room (or for the queue to close), without adding anything. */
+    void awaitRoom(long nanos) throws InterruptedException {
+        lock.lock();
+        try {
+            while (messages.size() >= capacity && !closed && nanos > 0) {
+                nanos = notFull.awaitNanos(nanos);
+            }
         } finally {
             lock.unlock();
         }

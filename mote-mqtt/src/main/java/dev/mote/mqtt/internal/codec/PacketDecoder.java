@@ -215,8 +215,10 @@ public final class PacketDecoder {
         while (capacity < needed) {
             capacity = capacity > Integer.MAX_VALUE / 2 ? Integer.MAX_VALUE : capacity * 2;
         }
-        // Not below the initial size even for tiny packets, so a kept array stays useful.
-        capacity = Math.max(needed, Math.min(capacity, Math.max(length, INITIAL_CAPACITY)));
+        // Not below the initial size even for tiny packets, so a kept array stays useful; but
+        // never above the maximum packet size, which may be smaller than that.
+        int floor = Math.min(INITIAL_CAPACITY, maxPacketSize);
+        capacity = Math.max(needed, Math.min(capacity, Math.max(length, floor)));
         byte[] bigger = new byte[capacity];
         if (bodyLength > 0) {
             System.arraycopy(body, 0, bigger, 0, bodyLength);

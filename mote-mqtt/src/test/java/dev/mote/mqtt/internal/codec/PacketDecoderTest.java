@@ -239,6 +239,34 @@ class PacketDecoderTest {
         assertTrue(decoder.bufferedCapacity() > 0 && decoder.bufferedCapacity() <= 256);
     }
 
+    /**
+     * Found by the decoder fuzz target (mote-fuzz): a split packet made the accumulator at least
+     * 256 bytes, even when the maximum packet size is smaller.
+     */
+    @ParameterizedTest
+    @CsvSource({"5", "4", "130", "255"})
+    void accumulatorNeverExceedsASmallMaximumPacketSize(int max) throws Exception {
+        // CONNACK, 4 bytes, split after its first body byte.
+        PacketDecoder decoder = new PacketDecoder(max);
+        assertNull(decoder.decode(ByteBuffer.wrap(hex("20 02 00"))));
+        assertTrue(decoder.bufferedCapacity() <= max, "capacity " + decoder.bufferedCapacity() + ", max " + max);
+        assertEquals(new Connack(false, 0), decoder.decode(ByteBuffer.wrap(hex("00"))));
+        assertTrue(decoder.bufferedCapacity() <= max, "capacity " + decoder.bufferedCapacity() + ", max " + max);
+        if (max >= 130) {
+            // A split PUBLISH as large as allowed (130 itself cannot be hit: 129, then 131 bytes).
+            int payload = max - 8;
+            while (PacketEncoder.encodedSize(new Publish("t", new byte[payload + 1], 0, false, false, 0)) <= max) {
+                payload++;
+            }
+            byte[] bytes = PacketEncoder.encode(new Publish("t", new byte[payload], 0, false, false, 0));
+            assertTrue(bytes.length >= max - 1 && bytes.length <= max, bytes.length + " bytes");
+            assertNull(decoder.decode(ByteBuffer.wrap(bytes, 0, 10)));
+            assertTrue(decoder.bufferedCapacity() <= max, "capacity " + decoder.bufferedCapacity() + ", max " + max);
+            assertInstanceOf(Publish.class, decoder.decode(ByteBuffer.wrap(bytes, 10, bytes.length - 10)));
+            assertTrue(decoder.bufferedCapacity() <= max, "capacity " + decoder.bufferedCapacity() + ", max " + max);
+        }
+    }
+
     @Test
     void maximumPacketSize() throws Exception {
         // 1 + 1 + (2 + 1 + 6) = 11 bytes.
