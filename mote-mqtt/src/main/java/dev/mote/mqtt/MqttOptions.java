@@ -188,11 +188,6 @@ public final class MqttOptions {
     }
 
     /**
-<<<<<<< HEAD
-     * The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it),
-     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it), {@code ws}, {@code wss} or
-     * {@code unix}.
-=======
      * {@code url} with the password of its user info, if any, replaced by {@code <hidden>}, for
      * messages: {@code mqtt://alice:secret@host} becomes {@code mqtt://alice:<hidden>@host}.
      * Works on the text, so a URL too broken to parse is redacted as well.
@@ -213,9 +208,9 @@ public final class MqttOptions {
     }
 
     /**
-     * The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it) or
-     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it).
->>>>>>> hardening
+     * The URL scheme, lower case: {@code mqtt} (with {@code tcp} normalised to it),
+     * {@code mqtts} (with {@code ssl} and {@code tls} normalised to it), {@code ws}, {@code wss} or
+     * {@code unix}.
      */
     public String scheme() {
         return scheme;
@@ -338,11 +333,7 @@ public final class MqttOptions {
     /** Never shows the password. */
     @Override
     public String toString() {
-<<<<<<< HEAD
         return "MqttOptions[" + servers.get(0) + ", clientId=" + clientId
-=======
-        return "MqttOptions[" + redacted(serverUri) + ", clientId=" + clientId
->>>>>>> hardening
                 + (username != null ? ", username=" + username : "")
                 + (password != null ? ", password=<hidden>" : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
@@ -422,17 +413,10 @@ public final class MqttOptions {
             int defaultPort = switch (scheme) {
                 case "mqtt", "tcp" -> 1883;
                 case "mqtts", "ssl", "tls" -> 8883;
-<<<<<<< HEAD
                 case "ws" -> 80;
                 case "wss" -> 443;
-                default -> throw new IllegalArgumentException("unsupported broker URL scheme in " + serverUri
-                        + "; expected mqtt://host[:port], mqtts://host[:port], ws://host[:port][/path] or wss://host[:port][/path]");
-=======
-                case "ws", "wss" -> throw new IllegalArgumentException(
-                        "the " + scheme + ":// transport is not available yet in this version of Mote; use mqtt:// or mqtts://");
                 default -> throw new IllegalArgumentException("unsupported broker URL scheme in " + redacted(serverUri)
-                        + "; expected mqtt://host[:port] or mqtts://host[:port]");
->>>>>>> hardening
+                        + "; expected mqtt://host[:port], mqtts://host[:port], ws://host[:port][/path] or wss://host[:port][/path]");
             };
             if (uri.getHost() == null || uri.getHost().isEmpty()) {
                 throw new IllegalArgumentException("broker URL has no host: " + redacted(serverUri));
@@ -788,8 +772,7 @@ public final class MqttOptions {
                         + "a Unix domain socket is on this machine, not behind the proxy");
             }
             if (tls != null && !anyTls()) {
-<<<<<<< HEAD
-                throw new IllegalArgumentException("tls(...) needs an mqtts:// or wss:// URL, not " + serverUri);
+                throw new IllegalArgumentException("tls(...) needs an mqtts:// or wss:// URL, not " + redacted(serverUri));
             }
             if (httpProxy != null && transport != null) {
                 throw new IllegalArgumentException("httpProxy(...) and transport(...) do not combine: your own transport "
@@ -805,10 +788,7 @@ public final class MqttOptions {
             }
             if (!webSocketHeaders.isEmpty() && !scheme.startsWith("ws")
                     && alternates.stream().noneMatch(s -> s.scheme().startsWith("ws"))) {
-                throw new IllegalArgumentException("webSocketHeaders(...) needs a ws:// or wss:// URL, not " + serverUri);
-=======
-                throw new IllegalArgumentException("tls(...) needs an mqtts:// URL, not " + redacted(serverUri));
->>>>>>> hardening
+                throw new IllegalArgumentException("webSocketHeaders(...) needs a ws:// or wss:// URL, not " + redacted(serverUri));
             }
             if (!cleanSession && (clientId == null || clientId.isEmpty())) {
                 throw new IllegalArgumentException(clientId == null

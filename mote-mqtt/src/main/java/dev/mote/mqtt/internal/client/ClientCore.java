@@ -1528,25 +1528,7 @@ public final class ClientCore implements SessionListener {
             live = handOffAll(c, received);
         } catch (InterruptedException e) {
             connectionFailed(c, new ClientClosedException("the reader was interrupted", e));
-<<<<<<< HEAD
-            return false;
-        }
-        lock.lock();
-        try {
-            if (c.readerPaused) {
-                // A PINGRESP may still be unread behind the messages that made the reader wait:
-                // it gets a whole ping timeout from now to be read.
-                session.restartPingClock(System.nanoTime());
-                c.readerPaused = false;
-            }
-            for (Inbound in : inbound) {
-                if (in.ack != null) {
-                    session.acknowledge(in.ack);
-                }
-            }
-=======
             live = false;
->>>>>>> hardening
         } finally {
             received.clear();
         }
@@ -1605,11 +1587,6 @@ public final class ClientCore implements SessionListener {
         return t == null ? 1 : t instanceof SubscriptionImpl ? 1 : ((List<?>) t).size();
     }
 
-<<<<<<< HEAD
-    private void put(Connection c, SubscriptionImpl s, Message m) throws InterruptedException {
-        if (s.queue.isFull()) {
-            c.readerPaused = true; // cleared by process(), under the lock, with the ping clock restarted
-=======
     private static SubscriptionImpl target(Inbound in, int i) {
         Object t = in.targets;
         return t instanceof SubscriptionImpl s ? s : (SubscriptionImpl) ((List<?>) t).get(i);
@@ -1665,9 +1642,7 @@ public final class ClientCore implements SessionListener {
             } finally {
                 lock.unlock();
             }
->>>>>>> hardening
         }
-        s.queue.put(m);
     }
 
     private void runKeepAlive(Connection c) {
