@@ -751,8 +751,8 @@ public final class ClientCore implements SessionListener {
         java.util.Objects.requireNonNull(payload, "payload");
         java.util.Objects.requireNonNull(qos, "qos");
         java.util.Objects.requireNonNull(wait, "wait");
-        Topics.validateTopicName(topic);
-        long size = publishSize(topic, payload.length, qos.value());
+        int topicBytes = Topics.validateTopicName(topic);
+        long size = publishSize(topicBytes, payload.length, qos.value());
         if (size > options.maxOutgoingPacketSize()) {
             throw new IllegalArgumentException("a PUBLISH of " + payload.length + " payload bytes to "
                     + Printable.quote(topic) + " would be " + size + " bytes, over the limit of "
@@ -875,9 +875,8 @@ public final class ClientCore implements SessionListener {
     }
 
     /** Bytes a PUBLISH would take on the wire, in long arithmetic so huge payloads cannot overflow. */
-    private static long publishSize(String topic, int payloadLength, int qos) {
-        // encodedLength counts the topic's 2-byte length prefix already.
-        long remaining = (long) dev.mote.mqtt.internal.codec.Utf8.encodedLength(topic) + (qos > 0 ? 2 : 0) + payloadLength;
+    private static long publishSize(int topicBytes, int payloadLength, int qos) {
+        long remaining = 2L + topicBytes + (qos > 0 ? 2 : 0) + payloadLength;
         int lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
         return 1 + lengthBytes + remaining;
     }
@@ -957,22 +956,30 @@ public final class ClientCore implements SessionListener {
         List<String> unused = new ArrayList<>();
         List<TopicFilter> fs = sub.filters();
         for (int i = 0; i < fs.size(); i++) {
-            if (!sub.routed[i]) {
-                continue;
-            }
-            sub.routed[i] = false;
-            String f = fs.get(i).filter();
-            routes.remove(Topics.routingFilter(f), sub);
-            Integer n = filterUsers.get(f);
-            if (n == null || n <= 1) {
-                filterUsers.remove(f);
-                unused.add(f);
-            } else {
-                filterUsers.put(f, n - 1);
+            if (sub.routed[i] && dropRoute(sub, i)) {
+                unused.add(fs.get(i).filter());
             }
         }
         subscriptions.remove(sub);
         return unused;
+    }
+
+    /**
+     * Stops routing filter {@code i} of {@code sub} and drops its use of the filter. Under lock.
+     *
+     * @return true if no other subscription of this client uses the filter any more
+     */
+    private boolean dropRoute(SubscriptionImpl sub, int i) {
+        sub.routed[i] = false;
+        String f = sub.filters().get(i).filter();
+        routes.remove(Topics.routingFilter(f), sub);
+        Integer n = filterUsers.get(f);
+        if (n == null || n <= 1) {
+            filterUsers.remove(f);
+            return true;
+        }
+        filterUsers.put(f, n - 1);
+        return false;
     }
 
     /** Closes one subscription: unsubscribes its filters no other subscription uses, ends its stream. */
@@ -1244,26 +1251,16 @@ public final class ClientCore implements SessionListener {
                     String f = fs.get(at).filter();
                     LOG.log(System.Logger.Level.WARNING, () -> "after a reconnect, broker " + describeServer()
                             + " refused the subscription to " + Printable.quote(f) + " it had granted before");
-                    r.sub().routed[at] = false;
-                    routes.remove(Topics.routingFilter(f), r.sub());
+                    dropRoute(r.sub(), at);
                 }
             }
             return;
         }
         SubscriptionImpl sub = (SubscriptionImpl) token;
-        List<TopicFilter> fs = sub.filters();
         boolean anyGranted = false;
         for (int i = 0; i < returnCodes.length; i++) {
             if (returnCodes[i] == 0x80 && sub.routed[i]) {
-                sub.routed[i] = false;
-                String f = fs.get(i).filter();
-                routes.remove(Topics.routingFilter(f), sub);
-                Integer n = filterUsers.get(f);
-                if (n == null || n <= 1) {
-                    filterUsers.remove(f);
-                } else {
-                    filterUsers.put(f, n - 1);
-                }
+                dropRoute(sub, i);
             }
             anyGranted |= returnCodes[i] != 0x80;
         }

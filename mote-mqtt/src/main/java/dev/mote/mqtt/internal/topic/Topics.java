@@ -29,9 +29,11 @@ public final class Topics {
      * @throws IllegalArgumentException if the name is null or empty, contains a wildcard or
      *     U+0000 or an unpaired surrogate, or is longer than 65,535 bytes in UTF-8; the message
      *     names the problem, the rule, and the (escaped) name
+     * @return the name's length in UTF-8 bytes (without the 2-byte length prefix), counted on the
+     *     way, so a caller sizing a packet need not walk the name again
      */
-    public static void validateTopicName(String topic) {
-        scan(topic, false);
+    public static int validateTopicName(String topic) {
+        return scan(topic, false);
     }
 
     /**
@@ -146,7 +148,8 @@ public final class Topics {
      * One pass over the chars: UTF-8 length, forbidden code points, and (for filters) the
      * wildcard placement. Short ASCII strings stay in the first branch throughout.
      */
-    private static void scan(String s, boolean filter) {
+    /** Checks {@code s} and returns its length in UTF-8 bytes. */
+    private static int scan(String s, boolean filter) {
         String kind = filter ? "topic filter" : "topic name";
         if (s == null) {
             throw new IllegalArgumentException(kind + " must not be null [MQTT-4.7.3-1]");
@@ -203,6 +206,7 @@ public final class Topics {
         if (bytes > MAX_UTF8_BYTES) {
             throw tooLong(filter, s);
         }
+        return bytes;
     }
 
     private static IllegalArgumentException tooLong(boolean filter, String s) {
