@@ -100,6 +100,10 @@ final class ChaosRun {
                         chaos = Thread.ofVirtual().name("black-hole").start(() -> blackHole(proxy, pubWatch, subWatch));
                     }
                 } else if (i > 0 && i % cfg.cutEvery() == 0) {
+                    // A cut while a client is still reconnecting from the last one would miss it, and the
+                    // run would prove less than it claims: each cut waits until both are connected.
+                    pubWatch.awaitConnected(10_000);
+                    subWatch.awaitConnected(10_000);
                     proxy.cut();
                 }
                 deliveries[i] = pub.publish(root + "/" + (i % 10), SequenceCounter.payload(i, 24), qos, false, Wait.NONE);
@@ -148,13 +152,45 @@ final class ChaosRun {
         final AtomicInteger reconnects = new AtomicInteger();
         final AtomicInteger disconnects = new AtomicInteger();
         final AtomicInteger sessionsLost = new AtomicInteger();
+        private final Object lock = new Object();
+        private boolean connected;
 
         void on(ConnectionEvent e) {
             switch (e) {
-                case ConnectionEvent.Connected c when c.reconnect() -> reconnects.incrementAndGet();
-                case ConnectionEvent.Disconnected d -> disconnects.incrementAndGet();
+                case ConnectionEvent.Connected c -> {
+                    if (c.reconnect()) {
+                        reconnects.incrementAndGet();
+                    }
+                    setConnected(true);
+                }
+                case ConnectionEvent.Disconnected d -> {
+                    disconnects.incrementAndGet();
+                    setConnected(false);
+                }
                 case ConnectionEvent.SessionLost s -> sessionsLost.incrementAndGet();
                 default -> { }
+            }
+        }
+
+        private void setConnected(boolean value) {
+            synchronized (lock) {
+                connected = value;
+                lock.notifyAll();
+            }
+        }
+
+        /** Waits until the client reports a connection, at most {@code millis}; false if it did not. */
+        boolean awaitConnected(long millis) throws InterruptedException {
+            long deadline = System.nanoTime() + millis * 1_000_000L;
+            synchronized (lock) {
+                while (!connected) {
+                    long left = (deadline - System.nanoTime()) / 1_000_000L;
+                    if (left <= 0) {
+                        return false;
+                    }
+                    lock.wait(left);
+                }
+                return true;
             }
         }
     }
