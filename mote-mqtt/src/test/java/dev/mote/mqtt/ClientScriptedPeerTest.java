@@ -981,6 +981,48 @@ class ClientScriptedPeerTest {
             assertEquals(Delivery.Status.ACKNOWLEDGED, d.status());
         }
 
+        /**
+         * Closing while QoS 2 messages stream in: every message the application got was
+         * acknowledged (PUBREC) before DISCONNECT, none that it did not get was, and the connection
+         * ends with a clean end of stream rather than a reset that could discard those acks.
+         */
+        @Test
+        void closeWhileMessagesArriveAcknowledgesEveryDeliveredOneAndEndsCleanly() throws Exception {
+            MqttClient client = connect(options().closeTimeout(WAIT));
+            java.util.Set<Integer> delivered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            CountDownLatch hundred = new CountDownLatch(100);
+            subscribe(client, "flood/#", Qos.EXACTLY_ONCE, m -> {
+                delivered.add(Integer.parseInt(new String(m.payload(), StandardCharsets.UTF_8)));
+                hundred.countDown();
+            }, 2);
+            int total = 5_000;
+            Thread flood = Thread.ofVirtual().start(() -> {
+                try {
+                    for (int i = 1; i <= total; i++) {
+                        peer.send(publish("flood/" + (i % 7), Integer.toString(i), 2, i));
+                    }
+                } catch (Throwable expected) {
+                    // the client half-closed and the peer closed: the rest has nowhere to go
+                }
+            });
+            assertTrue(hundred.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            client.close();
+            List<Received> sent = peer.awaitClosedByClient(WAIT);
+            flood.join(WAIT);
+            assertNoClientThreadsLeft(WAIT);
+            assertFalse(sent.isEmpty());
+            assertInstanceOf(Disconnect.class, sent.get(sent.size() - 1).packet(), "DISCONNECT comes last");
+            java.util.Set<Integer> acknowledged = new java.util.TreeSet<>();
+            for (Received r : sent) {
+                if (r.packet() instanceof Pubrec rec) {
+                    acknowledged.add(rec.packetId());
+                }
+            }
+            assertEquals(new java.util.TreeSet<>(delivered), acknowledged,
+                    "PUBREC for exactly the messages the application got");
+            assertEquals("end of stream", peer.connection().endReason(), "a clean close, not a reset");
+        }
+
         @Test
         void closeFromInsideAHandlerDoesNotDeadlock() {
             MqttClient client = connect(options());

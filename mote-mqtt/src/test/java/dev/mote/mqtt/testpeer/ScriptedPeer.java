@@ -218,6 +218,7 @@ public final class ScriptedPeer implements AutoCloseable {
         private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
         private final Thread reader;
         private boolean ended;
+        private volatile String endReason;
 
         PeerConnection(Socket socket) throws IOException {
             this.socket = socket;
@@ -233,6 +234,7 @@ public final class ScriptedPeer implements AutoCloseable {
                     byte[] raw = readFrame();
                     if (raw == null) {
                         received.add(new End("end of stream"));
+                        closeSocket(); // as a broker does once the client's stream ended
                         return;
                     }
                     received.add(decode(raw));
@@ -346,6 +348,11 @@ public final class ScriptedPeer implements AutoCloseable {
             }
         }
 
+        /** Why the client's stream ended ("end of stream" for a clean close), or null while it has not. */
+        public String endReason() {
+            return endReason;
+        }
+
         private Object poll(Duration timeout) {
             if (ended) {
                 Object o = received.poll();
@@ -353,8 +360,9 @@ public final class ScriptedPeer implements AutoCloseable {
             }
             try {
                 Object o = received.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-                if (o instanceof End) {
+                if (o instanceof End e) {
                     ended = true;
+                    endReason = e.how();
                 }
                 return o;
             } catch (InterruptedException e) {
@@ -395,6 +403,14 @@ public final class ScriptedPeer implements AutoCloseable {
                 reader.join(Duration.ofSeconds(5));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+
+        private void closeSocket() {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // best effort
             }
         }
 

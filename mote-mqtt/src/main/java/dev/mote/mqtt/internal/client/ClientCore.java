@@ -74,6 +74,8 @@ public final class ClientCore implements SessionListener {
      * client hold is this plus one read buffer's worth.
      */
     static final int MAX_OWED = 1024;
+    /** How long close() reads on after DISCONNECT for the broker to close its end. */
+    static final long MAX_CLOSE_DRAIN_NANOS = 1_000_000_000L;
 
     private enum State { NEW, CONNECTING, CONNECTED, RECONNECTING, CLOSING, CLOSED }
 
@@ -372,6 +374,7 @@ public final class ClientCore implements SessionListener {
      */
     public void close() {
         long deadline = System.nanoTime() + options.closeTimeout().toNanos();
+        boolean disconnectSent = false;
         Connection c;
         lock.lock();
         try {
@@ -394,6 +397,7 @@ public final class ClientCore implements SessionListener {
                 }
                 if (!c.failed.get()) {
                     session.disconnect();
+                    disconnectSent = true;
                 }
             }
             if (c != null) {
@@ -408,6 +412,17 @@ public final class ClientCore implements SessionListener {
         wakePublishers();
         if (c != null) {
             awaitLatch(c.writerDone, Math.max(deadline - System.nanoTime(), 500_000_000L));
+            if (disconnectSent) {
+                // Closing a socket with unread bytes resets the connection, and a reset can discard
+                // the last acknowledgements still on their way to the broker. So: half-close, then
+                // let the reader (which drops what still arrives) read up to the broker's end.
+                try {
+                    c.transport.shutdownOutput();
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.DEBUG, () -> "half-close failed: " + e);
+                }
+                awaitLatch(c.readerDone, Math.min(Math.max(deadline - System.nanoTime(), 0), MAX_CLOSE_DRAIN_NANOS));
+            }
             c.failed.set(true);
             c.transport.close();
         }
@@ -1555,6 +1570,11 @@ public final class ClientCore implements SessionListener {
                 while (next < n) {
                     if (given == 0 && c.failed.get()) {
                         return false;
+                    }
+                    if (given == 0 && state == State.CLOSING) {
+                        // Closing: a message not handed over yet is not acknowledged either, so the
+                        // broker keeps it for the next session instead of it being lost here.
+                        return true;
                     }
                     Inbound in = inbound.get(next);
                     int before = given;

@@ -64,6 +64,11 @@ public final class TcpTransport implements Transport {
     }
 
     @Override
+    public void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
+    @Override
     public String describe() {
         return description;
     }

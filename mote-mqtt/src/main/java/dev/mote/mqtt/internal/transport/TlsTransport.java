@@ -304,6 +304,11 @@ public final class TlsTransport implements Transport {
         return applicationProtocol;
     }
 
+    @Override
+    public void shutdownOutput() throws IOException {
+        ssl.shutdownOutput(); // close_notify, then the TCP half-close
+    }
+
     /** The TLS version agreed, e.g. {@code TLSv1.3}. */
     String protocol() {
         return ssl.getSession().getProtocol();

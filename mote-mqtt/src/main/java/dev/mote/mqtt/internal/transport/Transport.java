@@ -1,6 +1,7 @@
 package dev.mote.mqtt.internal.transport;
 
 import dev.mote.mqtt.MqttTransport;
+import java.io.IOException;
 
 /**
  * A connected, ordered, lossless byte stream to the broker (section 7.1.2). Transports only move
@@ -16,5 +17,13 @@ public interface Transport extends MqttTransport {
     /** The application protocol agreed in the TLS handshake (ALPN), or null if none. */
     default String applicationProtocol() {
         return null;
+    }
+
+    /**
+     * Ends the outgoing direction once everything written is on its way (TCP FIN, TLS
+     * close_notify), so the broker sees a clean end while the reader still drains what it sends.
+     * Transports that cannot half-close do nothing and rely on the broker closing after DISCONNECT.
+     */
+    default void shutdownOutput() throws IOException {
     }
 }
