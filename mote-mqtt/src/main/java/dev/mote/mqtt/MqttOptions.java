@@ -521,7 +521,11 @@ public final class MqttOptions {
             return this;
         }
 
-        /** The most unacknowledged QoS 1/2 publishes at once, 1..65535; default 1000. */
+        /**
+         * The most unacknowledged QoS 1/2 publishes at once, 1..65535; default 1000. A window of 1
+         * is the ordered mode of section 4.6: each message, QoS 0 included, goes out only once the
+         * one before it completed, so the broker passes them on in the order they were published.
+         */
         public Builder inFlightWindow(int window) {
             this.inFlightWindow = range(window, 1, 65_535, "inFlightWindow");
             return this;

@@ -724,6 +724,27 @@ class ClientScriptedPeerTest {
             peer.expectNothing(QUIET); // one PUBACK only
         }
 
+        /**
+         * Section 3.3.5 lets a broker send one copy per matching subscription. Each copy is its
+         * own PUBLISH with its own id: each is acknowledged, and each is routed to every matching
+         * subscription, so the application sees what the broker sent.
+         */
+        @Test
+        void aBrokerSendingOneCopyPerSubscriptionGetsEachAcknowledged() {
+            MqttClient client = connect(options());
+            Subscription all = subscribe(client, "cp/#", Qos.AT_LEAST_ONCE, null, 1);
+            Subscription one = subscribe(client, "cp/+", Qos.AT_LEAST_ONCE, null, 1);
+            peer.sendTogether(publish("cp/x", "copy", 1, 21), publish("cp/x", "copy", 1, 22));
+            assertEquals(21, peer.expect(Puback.class).packetId());
+            assertEquals(22, peer.expect(Puback.class).packetId());
+            for (Subscription s : List.of(all, one)) {
+                assertEquals("copy", s.receive(WAIT).payloadAsString());
+                assertEquals("copy", s.receive(WAIT).payloadAsString());
+            }
+            peer.expectNothing(QUIET);
+            assertStillConnected(client);
+        }
+
         @Test
         void acknowledgesInArrivalOrderWhenMessagesArriveTogether() {
             MqttClient client = connect(options());

@@ -105,7 +105,7 @@ public final class ClientCore implements SessionListener {
     // Guarded by lock.
     private volatile State state = State.NEW;
     private MqttException closeCause;
-    private Connection conn;
+    private volatile Connection conn;
     private final TopicTree<SubscriptionImpl> routes = new TopicTree<>();
     private final Set<SubscriptionImpl> subscriptions = new LinkedHashSet<>();
     private final Map<String, Integer> filterUsers = new HashMap<>();
@@ -752,7 +752,10 @@ public final class ClientCore implements SessionListener {
     }
 
     public boolean isConnected() {
-        return state == State.CONNECTED;
+        // The connection's own flag too: a broken connection is reported (Disconnected) a moment
+        // before the client's state leaves CONNECTED.
+        Connection c = conn;
+        return state == State.CONNECTED && c != null && !c.failed.get();
     }
 
     public boolean sessionPresent() {
@@ -775,6 +778,22 @@ public final class ClientCore implements SessionListener {
                     ? " that MQTT 3.1.1 sets" : " set by maxOutgoingPacketSize"));
         }
         requireOpen();
+        // With a window of one, a QoS 0 message also waits for the message in flight, or it would
+        // overtake it (a QoS 2 message is only passed on by the broker at PUBREL): section 4.6.
+        boolean ordered = qos == Qos.AT_MOST_ONCE && options.inFlightWindow() == 1;
+        if (ordered) {
+            acquire(window, Qos.AT_LEAST_ONCE, topic);
+        }
+        try {
+            return publishInWindow(topic, payload, qos, retain, wait);
+        } finally {
+            if (ordered) {
+                window.release(); // it is queued (or failed): the next message may go behind it
+            }
+        }
+    }
+
+    private Delivery publishInWindow(String topic, byte[] payload, Qos qos, boolean retain, Wait wait) {
         DeliveryImpl d = new DeliveryImpl(topic, payload, retain, qos, ackTimeoutNanos);
         Semaphore slots = qos == Qos.AT_MOST_ONCE ? qos0Slots : window;
         if (qos == Qos.EXACTLY_ONCE) {
