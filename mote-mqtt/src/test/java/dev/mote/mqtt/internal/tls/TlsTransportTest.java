@@ -239,14 +239,14 @@ class TlsTransportTest {
             TlsTransport t = TlsTransport.connect("localhost", server.port(), trustCa, TIMEOUT);
             assertTrue(t.describe().endsWith("(" + version + ")"), t.describe());
             CompletableFuture<Object> reader = new CompletableFuture<>();
-            Thread.ofVirtual().start(() -> {
+            Thread readerThread = Thread.ofVirtual().start(() -> {
                 try {
                     reader.complete(t.read(ByteBuffer.allocateDirect(100)));
                 } catch (IOException e) {
                     reader.complete(e);
                 }
             });
-            Thread.sleep(200);
+            awaitParked(readerThread); // blocked in read
             long start = System.nanoTime();
             t.close();
             Object outcome = reader.get(2, TimeUnit.SECONDS);
@@ -262,18 +262,22 @@ class TlsTransportTest {
         try (TlsTestServer server = new TlsTestServer(pki.serverP12, TlsTestServer.Mode.NEVER_READ, new String[] {version}, null)) {
             TlsTransport t = TlsTransport.connect("localhost", server.port(), trustCa, TIMEOUT);
             CompletableFuture<Object> writer = new CompletableFuture<>();
-            Thread.ofVirtual().start(() -> {
+            java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+            Thread writerThread = Thread.ofVirtual().start(() -> {
                 try {
                     ByteBuffer chunk = ByteBuffer.allocateDirect(64 * 1024);
                     while (true) {
                         chunk.clear();
                         t.write(chunk);
+                        written.addAndGet(chunk.capacity());
                     }
                 } catch (IOException e) {
                     writer.complete(e);
                 }
             });
-            Thread.sleep(1000); // socket buffers fill up; the writer blocks
+            // Socket buffers fill up and the writer blocks: parked, with some bytes written.
+            waitFor(() -> written.get() > 0 && writerThread.getState() == Thread.State.WAITING);
+            awaitParked(writerThread);
             assertTrue(!writer.isDone(), "the writer should be blocked");
             long start = System.nanoTime();
             t.close();
@@ -282,6 +286,12 @@ class TlsTransportTest {
             assertTrue(outcome instanceof IOException, String.valueOf(outcome));
             assertTrue(closeMs < 1000, "close took " + closeMs + " ms");
         }
+    }
+
+    /** Waits until {@code t} is parked (a virtual thread blocked in socket I/O parks). */
+    private static void awaitParked(Thread t) throws InterruptedException {
+        waitFor(() -> t.getState() == Thread.State.WAITING);
+        assertTrue(t.getState() == Thread.State.WAITING, "thread did not block: " + t.getState());
     }
 
     private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {

@@ -546,7 +546,12 @@ class WebSocketTransportTest {
                 // closed under it
             }
         });
-        Thread.sleep(100); // the reader is blocked in read: close waits a little for the server's close frame
+        // Once the reader is blocked in read, close waits a little for the server's close frame.
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (reader.getState() != Thread.State.WAITING && System.nanoTime() < until) {
+            Thread.sleep(2); // polling a condition, not waiting for luck
+        }
+        assertEquals(Thread.State.WAITING, reader.getState(), "the reader should be blocked in read");
         long start = System.nanoTime();
         t.close();
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
