@@ -148,6 +148,18 @@ public final class PublishThrottle {
      * @throws InterruptedException if interrupted while waiting (the token is then not taken)
      */
     public void acquire() throws InterruptedException {
+        tryAcquire(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Takes a token, waiting at most {@code timeout} for one.
+     *
+     * @return true if taken, false if the time ran out first
+     * @throws InterruptedException if interrupted while waiting (the token is then not taken)
+     */
+    public boolean tryAcquire(long timeout, TimeUnit unit) throws InterruptedException {
+        long start = System.nanoTime();
+        long limit = unit.toNanos(timeout);
         lock.lockInterruptibly();
         try {
             while (true) {
@@ -155,12 +167,19 @@ public final class PublishThrottle {
                 refill(now);
                 if (tokens >= 1) {
                     tokens -= 1;
-                    return;
+                    return true;
+                }
+                long left = limit - (now - start);
+                if (left <= 0) {
+                    return false;
                 }
                 double rate = rateAt(now);
                 long waitNanos = (long) Math.ceil((1 - tokens) / rate * 1e9);
                 // Re-check at least every 50 ms while relaxing, so a rising rate shortens the wait.
-                changed.awaitNanos(Math.max(1, tight ? Math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(50)) : waitNanos));
+                if (tight) {
+                    waitNanos = Math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(50));
+                }
+                changed.awaitNanos(Math.max(1, Math.min(waitNanos, left)));
             }
         } finally {
             lock.unlock();

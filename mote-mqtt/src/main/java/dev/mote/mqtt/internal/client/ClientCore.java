@@ -1354,7 +1354,11 @@ public final class ClientCore implements SessionListener {
                         // publishes keep to the rate too; what is encoded goes out before the wait.
                         flush(c, out);
                         c.lastSentAt = System.nanoTime();
-                        throttle.acquire();
+                        while (!throttle.tryAcquire(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                            if (c.failed.get()) {
+                                throw new IOException("the connection ended while a publish waited for the publish throttle");
+                            }
+                        }
                     }
                     int size = PacketEncoder.encodedSize(p);
                     if (size > out.remaining()) {
