@@ -167,4 +167,30 @@ class DeviceConveniencesTest {
             assertTrue(relaxedMs >= 300, "and they were still paced at 200/s: " + relaxedMs + " ms");
         }
     }
+
+    @Test
+    void theThrottlePacesTheOfflineBufferWhenItIsFlushedAfterAReconnect() {
+        int n = 220;
+        List<Long> arrivals = new CopyOnWriteArrayList<>();
+        try (FaultProxy proxy = FaultProxy.to(broker);
+             MqttClient watcher = connect("burst-watch");
+             Subscription s = watcher.subscribe("burst/t", Qos.AT_LEAST_ONCE, m -> arrivals.add(System.nanoTime()));
+             MqttClient device = MqttClient.connect(MqttOptions.builder(proxy.uri()).clientId("burst-device")
+                     .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(20), Duration.ofMillis(50)))
+                     .publishThrottle(PublishThrottle.perSecond(100)).build())) {
+            // Keep the next CONNACK back, so the publishes below pile up in the offline buffer.
+            proxy.hold(FaultProxy.Direction.DOWNSTREAM);
+            proxy.cut();
+            Await.until(RECEIVE, () -> !device.isConnected(), () -> "the device noticing the cut");
+            for (int i = 0; i < n; i++) {
+                device.publish("burst/t", Integer.toString(i).getBytes(StandardCharsets.US_ASCII), Qos.AT_LEAST_ONCE, false, Wait.NONE);
+            }
+            proxy.pass(FaultProxy.Direction.DOWNSTREAM);
+            Await.until(Duration.ofSeconds(20), () -> arrivals.size() >= n, () -> "all " + n + " buffered publishes arriving, got " + arrivals.size());
+            double rate = (n - 1 - 10) / ((arrivals.get(n - 1) - arrivals.get(10)) / 1e9);
+            System.out.printf("throttle: %d publishes from the offline buffer flushed at %.1f/s%n", n, rate);
+            assertTrue(rate >= 85 && rate <= 115, "the offline buffer was flushed at " + rate + "/s, not 100/s +- 15 %");
+            assertEquals(n, arrivals.size(), "none lost, none twice");
+        }
+    }
 }
