@@ -826,9 +826,35 @@ public final class MqttOptions {
 
         /** Checks the combination and builds. */
         public MqttOptions build() {
-            if (profile != null) {
-                CloudRules.apply(profile, this);
+            if (profile == null) {
+                return checkAndBuild();
             }
+            // The profile changes this builder only for this build, so building twice gives the same
+            // options (each with its own publish throttle) and the builder's own settings stay as set.
+            int port0 = port;
+            String clientId0 = clientId;
+            String username0 = username;
+            java.util.function.Supplier<byte[]> supplier0 = passwordSupplier;
+            Duration keepAlive0 = keepAlive;
+            int window0 = inFlightWindow;
+            TlsConfig tls0 = tls;
+            PublishThrottle throttle0 = publishThrottle;
+            try {
+                CloudRules.apply(profile, this);
+                return checkAndBuild();
+            } finally {
+                port = port0;
+                clientId = clientId0;
+                username = username0;
+                passwordSupplier = supplier0;
+                keepAlive = keepAlive0;
+                inFlightWindow = window0;
+                tls = tls0;
+                publishThrottle = throttle0;
+            }
+        }
+
+        private MqttOptions checkAndBuild() {
             if (passwordSupplier != null && username == null) {
                 throw new IllegalArgumentException("passwordSupplier(...) needs a user name: MQTT 3.1.1 has no password without one");
             }

@@ -154,6 +154,18 @@ class CloudProfileTest {
     }
 
     @Test
+    void aBuilderWithAProfileBuildsTheSameOptionsTwiceEachWithItsOwnThrottle() {
+        MqttOptions.Builder aws = MqttOptions.builder(AWS_URL).clientId("twice").keepAlive(Duration.ofSeconds(5)).profile(AWS);
+        MqttOptions a = aws.build();
+        MqttOptions b = aws.build();
+        assertEquals(a.toString(), b.toString());
+        assertTrue(a.publishThrottle() != b.publishThrottle(), "each options its own bucket");
+        assertEquals(30, b.keepAlive().toSeconds());
+        MqttOptions.Builder azure = MqttOptions.builder("mqtts://contoso.azure-devices.net").profile(AZURE);
+        assertEquals(azure.build().username(), azure.build().username(), "the second build is not refused for credentials");
+    }
+
+    @Test
     void azureHostNameCanBeGivenAndKeepAliveIsCapped() {
         MqttOptions o = MqttOptions.builder("mqtts://127.0.0.1:18883").keepAlive(Duration.ofSeconds(1500))
                 .profile(AZURE.withHostName("contoso.azure-devices.net")).build();
