@@ -88,6 +88,7 @@ class DeviceConveniencesTest {
                      r -> ("echo:" + new String(r.body(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
              MqttClient client = connect("rr-client");
              Requester requester = Requester.open(client, "replies/rr-client")) {
+            assertTrue(serving.isActive());
             assertEquals("echo:ping", requester.request("svc/echo", "ping", RECEIVE));
             byte[] binary = {0, '\n', '\n', (byte) 0xfe};
             byte[] echoed = requester.request("svc/echo", binary, RECEIVE);
@@ -141,6 +142,7 @@ class DeviceConveniencesTest {
         try (MqttClient watcher = connect("thr-watch");
              Subscription s = watcher.subscribe("thr/t", Qos.AT_LEAST_ONCE, m -> arrivals.add(System.nanoTime()));
              MqttClient device = MqttClient.connect(options(broker.uri(), "thr-device").publishThrottle(throttle).build())) {
+            assertTrue(s.isActive());
             assertEquals(throttle, device.publishThrottle().orElseThrow());
             // The server (here the test) says "slow down": 5 publishes per second.
             throttle.tighten(5);
@@ -178,6 +180,7 @@ class DeviceConveniencesTest {
              MqttClient device = MqttClient.connect(MqttOptions.builder(proxy.uri()).clientId("burst-device")
                      .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(20), Duration.ofMillis(50)))
                      .publishThrottle(PublishThrottle.perSecond(100)).build())) {
+            assertTrue(s.isActive());
             // Keep the next CONNACK back, so the publishes below pile up in the offline buffer.
             proxy.hold(FaultProxy.Direction.DOWNSTREAM);
             proxy.cut();

@@ -88,7 +88,7 @@ public final class FanOutSubscription implements AutoCloseable {
                 matched = true;
                 try {
                     r.handler.onMessage(m);
-                } catch (Exception | AssertionError e) {
+                } catch (Exception e) {
                     // One handler's failure must not keep the message from the others.
                     System.getLogger(FanOutSubscription.class.getName()).log(System.Logger.Level.WARNING,
                             "a fan-out handler for " + r.filter + " failed on " + m.topic() + ": " + e);

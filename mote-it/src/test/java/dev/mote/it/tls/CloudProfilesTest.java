@@ -109,6 +109,7 @@ class CloudProfilesTest {
                  seen.add(Integer.parseInt(m.payloadAsString()));
              });
              MqttClient pub = MqttClient.connect(awsOptions("aws-rate").profile(CloudProfile.awsIotCore()).build())) {
+            assertTrue(s.isActive());
             assertEquals(Optional.of("x-amzn-mqtt-ca"), pub.alpnProtocol());
             assertTrue(aws.sniNames.contains("localhost"), "SNI names the host: " + aws.sniNames);
             assertEquals(100, pub.options().inFlightWindow());
