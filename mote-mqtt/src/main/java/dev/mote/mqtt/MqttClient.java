@@ -31,9 +31,12 @@ import java.util.Optional;
  */
 public final class MqttClient implements AutoCloseable {
     private final ClientCore core;
+    /** The cloud's rules, checked before each publish and subscribe; null without a profile. */
+    private final CloudProfile profile;
 
     private MqttClient(ClientCore core) {
         this.core = core;
+        this.profile = core.options().profile();
     }
 
     /**
@@ -133,22 +136,23 @@ public final class MqttClient implements AutoCloseable {
      * @throws MqttException if the wait ended in failure or timed out
      */
     public Delivery publish(String topic, byte[] payload, Qos qos, boolean retain, Wait wait) {
+        checkPublish(topic, payload, qos, retain);
         return core.publish(topic, payload, qos, retain, wait);
     }
 
     /** Publishes without retain and waits for the acknowledgement (for QoS 0, until written). */
     public Delivery publish(String topic, byte[] payload, Qos qos) {
-        return core.publish(topic, payload, qos, false, Wait.ACK);
+        return publish(topic, payload, qos, false, Wait.ACK);
     }
 
     /** Publishes a UTF-8 text payload without retain, waiting for the acknowledgement. */
     public Delivery publish(String topic, String payload, Qos qos) {
-        return core.publish(topic, payload.getBytes(StandardCharsets.UTF_8), qos, false, Wait.ACK);
+        return publish(topic, payload.getBytes(StandardCharsets.UTF_8), qos, false, Wait.ACK);
     }
 
     /** Publishes a UTF-8 text payload with the given retain flag and wait. */
     public Delivery publish(String topic, String payload, Qos qos, boolean retain, Wait wait) {
-        return core.publish(topic, payload.getBytes(StandardCharsets.UTF_8), qos, retain, wait);
+        return publish(topic, payload.getBytes(StandardCharsets.UTF_8), qos, retain, wait);
     }
 
     /** Publishes a UTF-8 text payload at QoS 0, waiting until it is written. */
@@ -164,7 +168,7 @@ public final class MqttClient implements AutoCloseable {
      * @throws SubscriptionRefusedException if the broker refused the filter
      */
     public Subscription subscribe(String filter, Qos qos) {
-        return core.subscribe(List.of(TopicFilter.of(filter, qos)), null, Wait.ACK);
+        return subscribe(List.of(TopicFilter.of(filter, qos)), null, Wait.ACK);
     }
 
     /**
@@ -175,7 +179,7 @@ public final class MqttClient implements AutoCloseable {
      */
     public Subscription subscribe(String filter, Qos qos, MessageHandler handler) {
         java.util.Objects.requireNonNull(handler, "handler");
-        return core.subscribe(List.of(TopicFilter.of(filter, qos)), handler, Wait.ACK);
+        return subscribe(List.of(TopicFilter.of(filter, qos)), handler, Wait.ACK);
     }
 
     /**
@@ -189,6 +193,9 @@ public final class MqttClient implements AutoCloseable {
      *                {@link Subscription#grantedQos()} tells the outcome later
      */
     public Subscription subscribe(List<TopicFilter> filters, MessageHandler handler, Wait wait) {
+        if (profile != null) {
+            CloudRules.checkSubscribe(profile, filters, core.brokerFilters());
+        }
         return core.subscribe(filters, handler, wait);
     }
 
@@ -203,6 +210,20 @@ public final class MqttClient implements AutoCloseable {
     /** Unsubscribes like {@link #unsubscribe(String...)}, waiting as asked. */
     public void unsubscribe(List<String> filters, Wait wait) {
         core.unsubscribe(filters, wait);
+    }
+
+    /** The throttle pacing this client's publishes (its own, or its profile's), if any. */
+    public Optional<PublishThrottle> publishThrottle() {
+        return Optional.ofNullable(core.options().publishThrottle());
+    }
+
+    private void checkPublish(String topic, byte[] payload, Qos qos, boolean retain) {
+        if (profile != null) {
+            java.util.Objects.requireNonNull(topic, "topic");
+            java.util.Objects.requireNonNull(payload, "payload");
+            java.util.Objects.requireNonNull(qos, "qos");
+            CloudRules.checkPublish(profile, topic, payload.length, qos, retain);
+        }
     }
 
     // ---------------------------------------------------------------- ping and close

@@ -58,6 +58,9 @@ public final class MqttOptions {
     private final java.nio.file.Path sessionStore;
     private final HttpProxy httpProxy;
     private final java.util.Map<String, String> webSocketHeaders;
+    private final CloudProfile profile;
+    private final PublishThrottle publishThrottle;
+    private final java.util.function.Supplier<byte[]> passwordSupplier;
 
     private MqttOptions(Builder b) {
         this.serverUri = b.serverUri;
@@ -98,6 +101,9 @@ public final class MqttOptions {
         this.sessionStore = b.sessionStore;
         this.httpProxy = b.httpProxy;
         this.webSocketHeaders = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(b.webSocketHeaders));
+        this.profile = b.profile;
+        this.publishThrottle = b.publishThrottle;
+        this.passwordSupplier = b.passwordSupplier;
     }
 
     /**
@@ -165,6 +171,28 @@ public final class MqttOptions {
     /** Extra headers of the WebSocket upgrade request ({@code ws://}, {@code wss://}), in order; empty if none. */
     public java.util.Map<String, String> webSocketHeaders() {
         return webSocketHeaders;
+    }
+
+    /** The cloud profile whose rules this client keeps, or null; see {@link Builder#profile(CloudProfile)}. */
+    public CloudProfile profile() {
+        return profile;
+    }
+
+    /**
+     * The throttle that paces this client's PUBLISH packets, or null for none; see
+     * {@link Builder#publishThrottle(PublishThrottle)}. Clients made from the same options share it.
+     */
+    public PublishThrottle publishThrottle() {
+        return publishThrottle;
+    }
+
+    /**
+     * Called before each connection attempt (the first and every reconnect) for the CONNECT
+     * password, or null when the fixed {@link #password()} is used; see
+     * {@link Builder#passwordSupplier(java.util.function.Supplier)}.
+     */
+    public java.util.function.Supplier<byte[]> passwordSupplier() {
+        return passwordSupplier;
     }
 
     /**
@@ -335,7 +363,8 @@ public final class MqttOptions {
     public String toString() {
         return "MqttOptions[" + servers.get(0) + ", clientId=" + clientId
                 + (username != null ? ", username=" + username : "")
-                + (password != null ? ", password=<hidden>" : "")
+                + (password != null || passwordSupplier != null ? ", password=<hidden>" : "")
+                + (profile != null ? ", profile=" + profile.name() : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
                 + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "")
                 + (tls != null ? ", " + tls : "") + (transport != null ? ", custom transport" : "")
@@ -360,31 +389,32 @@ public final class MqttOptions {
 
     /** Builds {@link MqttOptions}; every setter checks its argument at once. */
     public static final class Builder {
-        private final String serverUri;
-        private final String scheme;
-        private final String host;
-        private final int port;
-        private String clientId;
-        private String username;
-        private byte[] password;
-        private Will will;
+        final String serverUri;
+        final String scheme;
+        final String host;
+        int port;
+        boolean portGiven;
+        String clientId;
+        String username;
+        byte[] password;
+        Will will;
         private boolean cleanSession = true;
-        private Duration keepAlive = Duration.ofSeconds(60);
+        Duration keepAlive = Duration.ofSeconds(60);
         private Duration pingTimeout;
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration ackTimeout = Duration.ofSeconds(60);
         private Duration closeTimeout = Duration.ofSeconds(5);
-        private int inFlightWindow = 1000;
+        int inFlightWindow = 1000;
         private int qos2InFlightWindow = 20;
         private int maxQueuedQos0 = 10_000;
         private int maxIncomingPacketSize = 16 * 1024 * 1024;
         private int maxOutgoingPacketSize = PROTOCOL_MAX_PACKET_SIZE;
         private int subscriptionBuffer = 10_000;
         private MessageHandler defaultHandler;
-        private TlsConfig tls;
-        private MqttTransport.Factory transport;
+        TlsConfig tls;
+        MqttTransport.Factory transport;
         private SocksProxy socksProxy;
-        private final java.util.List<Server> alternates = new java.util.ArrayList<>();
+        final java.util.List<Server> alternates = new java.util.ArrayList<>();
         private ReconnectPolicy reconnect = ReconnectPolicy.defaults();
         private int offlineMessages = 10_000;
         private long offlineBytes = 64L * 1024 * 1024;
@@ -393,6 +423,9 @@ public final class MqttOptions {
         private java.nio.file.Path sessionStore;
         private HttpProxy httpProxy;
         private java.util.Map<String, String> webSocketHeaders = java.util.Map.of();
+        private CloudProfile profile;
+        PublishThrottle publishThrottle;
+        java.util.function.Supplier<byte[]> passwordSupplier;
 
         private Builder(String serverUri) {
             Objects.requireNonNull(serverUri, "serverUri");
@@ -429,6 +462,7 @@ public final class MqttOptions {
             };
             this.host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
             this.port = uri.getPort() == -1 ? defaultPort : uri.getPort();
+            this.portGiven = uri.getPort() != -1;
             if (uri.getRawUserInfo() != null) {
                 String info = uri.getUserInfo();
                 int colon = info.indexOf(':');
@@ -761,8 +795,73 @@ public final class MqttOptions {
             return this;
         }
 
+        /**
+         * Keeps a cloud's rules: the profile sets what the cloud needs (port and ALPN, user name,
+         * password, keep-alive, in-flight window, publish rate) when {@link #build()} runs, and
+         * the client then refuses at the call, with an {@link IllegalArgumentException} naming the
+         * rule, what the cloud would silently drop or punish (QoS 2, a payload or topic over its
+         * limits, too many subscriptions). See {@link CloudProfile}.
+         */
+        public Builder profile(CloudProfile profile) {
+            this.profile = Objects.requireNonNull(profile, "profile");
+            return this;
+        }
+
+        /**
+         * Paces every PUBLISH this client writes to the throttle's rate (waiting, never dropping);
+         * see {@link PublishThrottle}. Default: none, or the rate limit of the
+         * {@linkplain #profile(CloudProfile) profile}.
+         */
+        public Builder publishThrottle(PublishThrottle throttle) {
+            this.publishThrottle = Objects.requireNonNull(throttle, "throttle");
+            return this;
+        }
+
+        /**
+         * A password made afresh for each connection attempt, the first and every reconnect, e.g.
+         * a token that expires (an Azure IoT Hub SAS token). It replaces the password of
+         * {@link #credentials(String, byte[])}, and needs a user name set there or by a profile.
+         * It runs on the connecting thread before the attempt; if it throws, the attempt fails.
+         */
+        public Builder passwordSupplier(java.util.function.Supplier<byte[]> supplier) {
+            this.passwordSupplier = Objects.requireNonNull(supplier, "supplier");
+            return this;
+        }
+
         /** Checks the combination and builds. */
         public MqttOptions build() {
+            if (profile == null) {
+                return checkAndBuild();
+            }
+            // The profile changes this builder only for this build, so building twice gives the same
+            // options (each with its own publish throttle) and the builder's own settings stay as set.
+            int port0 = port;
+            String clientId0 = clientId;
+            String username0 = username;
+            java.util.function.Supplier<byte[]> supplier0 = passwordSupplier;
+            Duration keepAlive0 = keepAlive;
+            int window0 = inFlightWindow;
+            TlsConfig tls0 = tls;
+            PublishThrottle throttle0 = publishThrottle;
+            try {
+                CloudRules.apply(profile, this);
+                return checkAndBuild();
+            } finally {
+                port = port0;
+                clientId = clientId0;
+                username = username0;
+                passwordSupplier = supplier0;
+                keepAlive = keepAlive0;
+                inFlightWindow = window0;
+                tls = tls0;
+                publishThrottle = throttle0;
+            }
+        }
+
+        private MqttOptions checkAndBuild() {
+            if (passwordSupplier != null && username == null) {
+                throw new IllegalArgumentException("passwordSupplier(...) needs a user name: MQTT 3.1.1 has no password without one");
+            }
             if (tls != null && transport != null) {
                 throw new IllegalArgumentException("tls(...) and transport(...) do not combine: with your own transport, "
                         + "Mote does not open TLS; do TLS in the transport or drop transport(...)");

@@ -80,6 +80,11 @@ public final class TlsConfig {
         return alpn;
     }
 
+    /** This configuration offering {@code protocols} in ALPN instead (used by {@link CloudProfile}s). */
+    TlsConfig withAlpn(List<String> protocols) {
+        return new TlsConfig(sslContext, List.copyOf(protocols), hostnameVerification, clientCertificate, trust);
+    }
+
     /** True unless {@link Builder#dangerouslyDisableHostnameVerification()} was called. */
     public boolean hostnameVerification() {
         return hostnameVerification;

@@ -143,12 +143,14 @@ public final class ClientCore implements SessionListener {
     private Thread reconnectThread;
     private Thread listenerThread;
     private final EventLog events = new EventLog();
+    private final dev.mote.mqtt.PublishThrottle throttle;
 
     /** A received message, where it goes, and the acknowledgement it owes. */
     private record Inbound(Message message, Object targets, InboundAck ack) {}
 
     public ClientCore(MqttOptions options) {
         this.options = options;
+        this.throttle = options.publishThrottle();
         this.ackTimeoutNanos = options.ackTimeout().toNanos();
         this.keepAliveMarginNanos = Math.min(options.keepAlive().toNanos() / 4, 5_000_000_000L);
         java.nio.file.Path dir = options.sessionStore();
@@ -324,6 +326,13 @@ public final class ClientCore implements SessionListener {
         }
         applicationProtocol = transport.applicationProtocol();
         Connection c = new Connection(transport, target);
+        Connect connect;
+        try {
+            connect = connectPacket(); // outside the lock: a password supplier may take its time
+        } catch (RuntimeException e) {
+            transport.close();
+            throw new MqttException("the password supplier failed: " + e.getClass().getSimpleName(), e);
+        }
         lock.lock();
         try {
             if (state == State.CLOSING || state == State.CLOSED) {
@@ -334,7 +343,7 @@ public final class ClientCore implements SessionListener {
             server = target;
             serverIndex = index;
             c.writer = ClientThreads.start("mote-writer-" + options.clientId(), () -> runWriter(c));
-            session.connect(connectPacket(), options.pingTimeout().toNanos());
+            session.connect(connect, options.pingTimeout().toNanos());
             c.reader = ClientThreads.start("mote-reader-" + options.clientId(), () -> runReader(c));
         } finally {
             lock.unlock();
@@ -365,7 +374,7 @@ public final class ClientCore implements SessionListener {
                 (int) options.keepAlive().toSeconds(),
                 w == null ? null : w.topic(), w == null ? null : w.payload(),
                 w == null ? 0 : w.qos().value(), w != null && w.retain(),
-                options.username(), options.password());
+                options.username(), options.passwordSupplier() != null ? options.passwordSupplier().get() : options.password());
     }
 
     /**
@@ -985,6 +994,16 @@ public final class ClientCore implements SessionListener {
         return sub;
     }
 
+    /** The distinct filters this client holds at the broker (or will after a reconnect), a copy. */
+    public java.util.Set<String> brokerFilters() {
+        lock.lock();
+        try {
+            return java.util.Set.copyOf(filterUsers.keySet());
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Removes a subscription's routes; returns the filters no other subscription uses. Under lock. */
     private List<String> unroute(SubscriptionImpl sub) {
         List<String> unused = new ArrayList<>();
@@ -1364,6 +1383,17 @@ public final class ClientCore implements SessionListener {
                 boolean disconnect = false;
                 for (int i = 0; i < n; i++) {
                     Packet p = packets[i];
+                    if (throttle != null && p.type() == Packet.PUBLISH && !throttle.tryAcquire()) {
+                        // Paced here, not at the call, so queued, offline-buffered and resent
+                        // publishes keep to the rate too; what is encoded goes out before the wait.
+                        flush(c, out);
+                        c.lastSentAt = System.nanoTime();
+                        while (!throttle.tryAcquire(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                            if (c.failed.get()) {
+                                throw new IOException("the connection ended while a publish waited for the publish throttle");
+                            }
+                        }
+                    }
                     int size = PacketEncoder.encodedSize(p);
                     if (size > out.remaining()) {
                         flush(c, out);
