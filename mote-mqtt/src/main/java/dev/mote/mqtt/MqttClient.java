@@ -54,6 +54,17 @@ public final class MqttClient implements AutoCloseable {
         return connect(MqttOptions.builder(serverUri).build());
     }
 
+    /**
+     * Connects with options from a configuration file, overridden by the {@code MOTE_*}
+     * environment variables: {@code connect(MqttConfig.load(file, System.getenv()).build())}.
+     *
+     * @throws ConfigException if the configuration is unusable
+     */
+    public static MqttClient connect(java.nio.file.Path configFile) {
+        java.util.Objects.requireNonNull(configFile, "configFile");
+        return connect(MqttConfig.load(configFile, System.getenv()).build());
+    }
+
     /** The options this client was made with. */
     public MqttOptions options() {
         return core.options();
