@@ -39,6 +39,8 @@ public final class ConfigDraft {
     String willPayload;
     Qos willQos;
     Boolean willRetain;
+    /** Whether the URL or an alternate is mqtts:// or wss:// (TLS keys apply only then). */
+    boolean tlsUrl;
 
     ConfigDraft(MqttOptions.Builder builder, String urlUser, String urlPassword) {
         this.builder = builder;
@@ -91,13 +93,12 @@ public final class ConfigDraft {
         }
         TlsConfig tls = tls();
         if (tls != null) {
-            try {
-                builder.tls(tls);
-            } catch (IllegalArgumentException e) {
+            if (!tlsUrl) {
                 ConfigValue first = ca != null ? ca : cert != null ? cert : pkcs12 != null ? pkcs12 : alpn != null ? alpn
                         : noHostnameVerification;
                 throw first.error("TLS settings need an mqtts:// or wss:// url");
             }
+            builder.tls(tls);
         }
         return builder;
     }

@@ -55,7 +55,10 @@ public final class ConfigKeys {
     public static final List<Key> KEYS = List.of(
             key(URL_KEY, Type.URL, "broker URL: mqtt://, mqtts://, ws://, wss://, unix://", (d, v) -> { }),
             key("alternateServers", Type.LIST, "more broker URLs to fail over to, comma-separated",
-                    (d, v) -> d.builder.alternateServers(v.list().toArray(String[]::new))),
+                    (d, v) -> {
+                        d.builder.alternateServers(v.list().toArray(String[]::new));
+                        d.tlsUrl |= v.list().stream().anyMatch(ConfigKeys::isTlsUrl);
+                    }),
             key("clientId", Type.TEXT, "client id sent in CONNECT", (d, v) -> d.builder.clientId(v.text())),
             key("username", Type.TEXT, "MQTT user name", (d, v) -> d.username = v.text()),
             key("password", Type.SECRET, "MQTT password (needs a user name)", (d, v) -> d.password = v.secret()),
@@ -107,6 +110,12 @@ public final class ConfigKeys {
             key("willPayload", Type.TEXT, "payload of the will, UTF-8", (d, v) -> d.willPayload = v.text()),
             key("willQos", Type.INTEGER, "QoS of the will, 0 to 2", (d, v) -> d.willQos = qos(v)),
             key("willRetain", Type.BOOLEAN, "whether the will is retained", (d, v) -> d.willRetain = v.bool()));
+
+    /** Whether a URL's scheme is one that runs over TLS. */
+    static boolean isTlsUrl(String url) {
+        String u = url.strip().toLowerCase(Locale.ROOT);
+        return u.startsWith("mqtts:") || u.startsWith("ssl:") || u.startsWith("tls:") || u.startsWith("wss:");
+    }
 
     private static Qos qos(ConfigValue v) {
         int q = v.integer();

@@ -80,6 +80,7 @@ public final class ConfigLoader {
         }
         String[] userInfo = userInfo(baseUrl);
         ConfigDraft draft = new ConfigDraft(builder, userInfo[0], userInfo[1]);
+        draft.tlsUrl = ConfigKeys.isTlsUrl(baseUrl);
         for (ConfigKeys.Key key : ConfigKeys.KEYS) {
             Entry e = merged.get(key.name());
             if (e == null) {
