@@ -58,6 +58,7 @@ public final class MqttOptions {
     private final java.nio.file.Path sessionStore;
     private final HttpProxy httpProxy;
     private final java.util.Map<String, String> webSocketHeaders;
+    private final java.util.function.Supplier<TlsConfig> tlsPerConnection;
 
     private MqttOptions(Builder b) {
         this.serverUri = b.serverUri;
@@ -98,6 +99,7 @@ public final class MqttOptions {
         this.sessionStore = b.sessionStore;
         this.httpProxy = b.httpProxy;
         this.webSocketHeaders = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(b.webSocketHeaders));
+        this.tlsPerConnection = b.tlsPerConnection;
     }
 
     /**
@@ -320,6 +322,37 @@ public final class MqttOptions {
         return tls;
     }
 
+    /**
+     * The supplier set with {@link Builder#tlsPerConnection(java.util.function.Supplier)}, or null
+     * when every connection uses {@link #tls()}.
+     */
+    public java.util.function.Supplier<TlsConfig> tlsPerConnection() {
+        return tlsPerConnection;
+    }
+
+    /**
+     * The TLS settings for the connection about to be attempted: what the
+     * {@linkplain Builder#tlsPerConnection(java.util.function.Supplier) per-connection supplier}
+     * returns now, else {@link #tls()}. Called by the client once per connection attempt.
+     *
+     * @throws IllegalStateException if the supplier fails or returns null
+     */
+    public TlsConfig tlsForNextConnection() {
+        if (tlsPerConnection == null) {
+            return tls;
+        }
+        TlsConfig t;
+        try {
+            t = tlsPerConnection.get();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("the per-connection TLS supplier failed: " + e.getMessage(), e);
+        }
+        if (t == null) {
+            throw new IllegalStateException("the per-connection TLS supplier returned null");
+        }
+        return t;
+    }
+
     /** The user's transport factory, or null when Mote opens TCP or TLS itself. */
     public MqttTransport.Factory transport() {
         return transport;
@@ -338,7 +371,8 @@ public final class MqttOptions {
                 + (password != null ? ", password=<hidden>" : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
                 + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "")
-                + (tls != null ? ", " + tls : "") + (transport != null ? ", custom transport" : "")
+                + (tls != null && tlsPerConnection == null ? ", " + tls : "")
+                + (tlsPerConnection != null ? ", TLS per connection" : "") + (transport != null ? ", custom transport" : "")
                 + (socksProxy != null ? ", via " + socksProxy : "")
                 + (httpProxy != null ? ", httpProxy=" + httpProxy : "")
                 + (webSocketHeaders.isEmpty() ? "" : ", webSocketHeaders=" + webSocketHeaders.keySet()) + "]";
@@ -393,6 +427,7 @@ public final class MqttOptions {
         private java.nio.file.Path sessionStore;
         private HttpProxy httpProxy;
         private java.util.Map<String, String> webSocketHeaders = java.util.Map.of();
+        private java.util.function.Supplier<TlsConfig> tlsPerConnection;
 
         private Builder(String serverUri) {
             Objects.requireNonNull(serverUri, "serverUri");
@@ -585,6 +620,21 @@ public final class MqttOptions {
         }
 
         /**
+         * Takes the TLS settings anew before every connection attempt (the first and each
+         * reconnect) from {@code supplier}, instead of fixing them when the options are built: for
+         * a client certificate that can be replaced while the client runs (a provisioned identity,
+         * see {@link IdentityStore#tlsPerConnection()}; a rotated certificate). The supplier runs on
+         * the connecting thread and should be quick; if it throws, that attempt fails with its
+         * message and the reconnect policy applies. {@link MqttClient#reconnect()} makes a running
+         * client use the new settings at once. Needs an {@code mqtts://} or {@code wss://} URL;
+         * does not combine with {@link #tls(TlsConfig)} or {@link #transport}.
+         */
+        public Builder tlsPerConnection(java.util.function.Supplier<TlsConfig> supplier) {
+            this.tlsPerConnection = Objects.requireNonNull(supplier, "supplier");
+            return this;
+        }
+
+        /**
          * More brokers to fail over to (a cluster): on each failed connection attempt the client
          * moves to the next URL, and back to the first after the last.
          */
@@ -770,6 +820,11 @@ public final class MqttOptions {
             if (socksProxy != null && (scheme.equals("unix") || alternates.stream().anyMatch(s -> s.scheme().equals("unix")))) {
                 throw new IllegalArgumentException("socksProxy(...) does not apply to a unix:// server: "
                         + "a Unix domain socket is on this machine, not behind the proxy");
+            }
+            if (tlsPerConnection != null && (tls != null || transport != null || !anyTls())) {
+                throw new IllegalArgumentException(tls != null ? "tls(...) and tlsPerConnection(...) do not combine: choose one"
+                        : transport != null ? "tlsPerConnection(...) and transport(...) do not combine: with your own transport, Mote does not open TLS"
+                        : "tlsPerConnection(...) needs an mqtts:// or wss:// URL, not " + redacted(serverUri));
             }
             if (tls != null && !anyTls()) {
                 throw new IllegalArgumentException("tls(...) needs an mqtts:// or wss:// URL, not " + redacted(serverUri));
