@@ -90,7 +90,7 @@ public final class MqttOptions {
         this.transport = b.transport;
         this.socksProxy = b.socksProxy;
         this.tls = b.tls != null ? b.tls
-                : b.anyTls() && transport == null ? TlsConfig.defaults() : null;
+                : b.anyTls() && transport == null && b.tlsPerConnection == null ? TlsConfig.defaults() : null;
         this.reconnect = b.reconnect;
         this.offlineMessages = b.offlineMessages;
         this.offlineBytes = b.offlineBytes;
@@ -315,8 +315,8 @@ public final class MqttOptions {
     /**
      * How {@code mqtts://} connections are secured (to the main server and to any
      * {@code mqtts://} alternate): the {@link TlsConfig} given to the builder or
-     * {@link TlsConfig#defaults()}; null when no server is {@code mqtts://}, and with a custom
-     * transport.
+     * {@link TlsConfig#defaults()}; null when no server is {@code mqtts://}, with a custom
+     * transport, and with {@link Builder#tlsPerConnection} (see {@link #tlsForNextConnection()}).
      */
     public TlsConfig tls() {
         return tls;
