@@ -701,19 +701,15 @@ public final class ClientCore implements SessionListener {
                     reconnectWake.signalAll();
                     return true;
                 }
-                default -> c = conn;
+                default -> {
+                    c = conn;
+                    reconnectNow = true; // seen by the reconnect thread that connectionFailed starts
+                }
             }
         } finally {
             lock.unlock();
         }
         connectionFailed(c, new ConnectionLostException("the application asked to reconnect", null));
-        lock.lock();
-        try {
-            reconnectNow = true;
-            reconnectWake.signalAll();
-        } finally {
-            lock.unlock();
-        }
         return true;
     }
 

@@ -180,8 +180,9 @@ public final class ConfigLoader {
         for (String pair : query.split("&", -1)) {
             int eq = pair.indexOf('=');
             if (eq <= 0) {
-                String name = eq < 0 ? decode(pair) : "";
-                throw new ConfigException(name.isEmpty() ? null : name, "query of " + where,
+                // Named only if it is a known key: an unknown word may be a secret given without its name.
+                String name = eq < 0 && ConfigKeys.find(decode(pair)) != null ? decode(pair) : null;
+                throw new ConfigException(name, "query of " + where,
                         eq < 0 ? "a query parameter needs a value (name=value)" : "a query parameter without a name");
             }
             String name = decode(pair.substring(0, eq));

@@ -28,9 +28,8 @@ final class PropertiesReader {
             int colon = l.indexOf(':');
             int sep = eq < 0 ? colon : colon < 0 ? eq : Math.min(eq, colon);
             if (sep < 0) {
-                String word = l.split("\\s+", 2)[0];
-                throw new ConfigException(word.length() <= 60 ? word : null, source + ", line " + (i + 1),
-                        "expected key = value");
+                // The line is not quoted: it may be a secret pasted without its key.
+                throw new ConfigException(null, source + ", line " + (i + 1), "expected key = value");
             }
             String key = l.substring(0, sep).strip();
             if (key.isEmpty()) {
