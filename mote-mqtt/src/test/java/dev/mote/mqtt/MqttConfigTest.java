@@ -175,7 +175,7 @@ class MqttConfigTest {
                 new Case("inFlightWindow=many", "inFlightWindow"), new Case("willQos=3", "willQos"),
                 new Case("offlinePolicy=drop", "offlinePolicy"), new Case("connectTimeout=0", "connectTimeout"),
                 new Case("reconnectMinDelay=10s&reconnectMaxDelay=1s", "reconnectMinDelay"),
-                new Case("willPayload=x", "willTopic"), new Case("alpn=a,a", "alpn"),
+                new Case("willPayload=x", "willPayload"), new Case("offlineBytes=-1", "offlineBytes"), new Case("alpn=a,a", "alpn"),
                 new Case("willTopic=a/%2B/b", "willTopic"), new Case("keepAlive", "keepAlive"),
                 new Case("proxy=ftp://x", "proxy"), new Case("ca=/nonexistent/ca.pem", "ca"))) {
             ConfigException e = assertThrows(ConfigException.class,
@@ -214,6 +214,7 @@ class MqttConfigTest {
         ConfigException noUser = assertThrows(ConfigException.class,
                 () -> MqttConfig.fromUrl("mqtt://h.example?password=" + secret));
         assertEquals("password", noUser.key());
+        assertTrue(noUser.getMessage().startsWith("password (query of the URL): a password needs a user name"), noUser.getMessage());
         assertFalse(noUser.getMessage().contains(secret));
         ConfigException badUrl = assertThrows(ConfigException.class,
                 () -> MqttConfig.fromUrl("gopher://u:" + secret + "@h.example"));
@@ -227,6 +228,16 @@ class MqttConfigTest {
         ConfigException badKey = assertThrows(ConfigException.class,
                 () -> MqttConfig.fromUrl("mqtts://h.example?cert=" + cert + "&key=" + key));
         assertFalse(badKey.getMessage().contains(secret), badKey.getMessage());
+        ConfigException bare = assertThrows(ConfigException.class, () -> MqttConfig.fromUrl("mqtt://h.example?" + secret));
+        assertFalse(bare.getMessage().contains(secret), bare.getMessage());
+        Path pasted = write("pasted.properties", "url = mqtt://h.example\n" + secret + "\n");
+        ConfigException line = assertThrows(ConfigException.class, () -> MqttConfig.fromFile(pasted));
+        assertTrue(line.getMessage().contains("line 2"), line.getMessage());
+        assertFalse(line.getMessage().contains(secret), line.getMessage());
+        Path twice = write("twice.properties", "url = mqtt://h.example\nusername = u\npassword = a" + secret + "\npassword = b\n");
+        ConfigException dup = assertThrows(ConfigException.class, () -> MqttConfig.fromFile(twice));
+        assertTrue(dup.getMessage().contains("given twice"), dup.getMessage());
+        assertFalse(dup.getMessage().contains(secret), dup.getMessage());
         MqttOptions o = MqttConfig.fromUrl("mqtt://u:" + secret + "@h.example").build();
         assertFalse(o.toString().contains(secret));
     }

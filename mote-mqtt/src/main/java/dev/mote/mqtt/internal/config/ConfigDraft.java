@@ -39,6 +39,20 @@ public final class ConfigDraft {
     String willPayload;
     Qos willQos;
     Boolean willRetain;
+    ConfigValue passwordGiven;
+    /** The values of grouped keys, by key name, to say where a bad combination was given. */
+    private final java.util.Map<String, ConfigValue> given = new java.util.HashMap<>();
+
+    <T> T remember(ConfigValue v, T value) {
+        given.put(v.key().name(), v);
+        return value;
+    }
+
+    private ConfigException error(String key, String problem) {
+        ConfigValue v = given.get(key);
+        return v != null ? v.error(problem) : new ConfigException(key, null, problem);
+    }
+
     /** Whether the URL or an alternate is mqtts:// or wss:// (TLS keys apply only then). */
     boolean tlsUrl;
 
@@ -52,7 +66,7 @@ public final class ConfigDraft {
         if (username != null || password != null) {
             String user = username != null ? username : urlUser;
             if (user == null) {
-                throw new ConfigException("password", null, "a password needs a user name (MQTT 3.1.1): set username");
+                throw passwordGiven.error("a password needs a user name (MQTT 3.1.1): set username");
             }
             String pass = password != null ? password : urlPassword;
             builder.credentials(user, pass == null ? null : pass.getBytes(StandardCharsets.UTF_8));
@@ -65,8 +79,8 @@ public final class ConfigDraft {
                         reconnectMaxDelay != null ? reconnectMaxDelay : d.maxDelay(),
                         reconnectMaxAttempts != null ? reconnectMaxAttempts : 0));
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(reconnectMaxAttempts != null && reconnectMaxAttempts < 0 ? "reconnectMaxAttempts"
-                        : "reconnectMinDelay", null, e.getMessage());
+                throw error(reconnectMaxAttempts != null && reconnectMaxAttempts < 0 ? "reconnectMaxAttempts"
+                        : reconnectMinDelay != null ? "reconnectMinDelay" : "reconnectMaxDelay", e.getMessage());
             }
         }
         if (offlineMessages != null || offlineBytes != null || offlinePolicy != null) {
@@ -76,8 +90,7 @@ public final class ConfigDraft {
                         offlineBytes != null ? offlineBytes : defaults.offlineBytes(),
                         offlinePolicy != null ? offlinePolicy : defaults.offlinePolicy());
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(offlineBytes != null && offlineBytes < 0 ? "offlineBytes" : "offlineMessages", null,
-                        e.getMessage());
+                throw error(offlineBytes != null && offlineBytes < 0 ? "offlineBytes" : "offlineMessages", e.getMessage());
             }
         }
         if (willTopic != null) {
@@ -89,7 +102,8 @@ public final class ConfigDraft {
                 throw willTopic.error(e.getMessage());
             }
         } else if (willPayload != null || willQos != null || willRetain != null) {
-            throw new ConfigException("willTopic", null, "willPayload, willQos and willRetain need a willTopic");
+            throw error(willPayload != null ? "willPayload" : willQos != null ? "willQos" : "willRetain",
+                    "willPayload, willQos and willRetain need a willTopic");
         }
         TlsConfig tls = tls();
         if (tls != null) {

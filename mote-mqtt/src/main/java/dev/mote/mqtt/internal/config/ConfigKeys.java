@@ -61,7 +61,10 @@ public final class ConfigKeys {
                     }),
             key("clientId", Type.TEXT, "client id sent in CONNECT", (d, v) -> d.builder.clientId(v.text())),
             key("username", Type.TEXT, "MQTT user name", (d, v) -> d.username = v.text()),
-            key("password", Type.SECRET, "MQTT password (needs a user name)", (d, v) -> d.password = v.secret()),
+            key("password", Type.SECRET, "MQTT password (needs a user name)", (d, v) -> {
+                        d.password = v.secret();
+                        d.passwordGiven = v;
+                    }),
             key("cleanSession", Type.BOOLEAN, "true or false", (d, v) -> d.builder.cleanSession(v.bool())),
             key("keepAlive", Type.DURATION, "keep-alive interval, whole seconds, 0 = off",
                     (d, v) -> d.builder.keepAlive(v.duration())),
@@ -85,14 +88,14 @@ public final class ConfigKeys {
                     (d, v) -> d.builder.subscriptionBuffer(v.integer())),
             key("reconnect", Type.BOOLEAN, "reconnect after a broken connection", (d, v) -> d.reconnect = v.bool()),
             key("reconnectMinDelay", Type.DURATION, "backoff cap of the first reconnect attempt",
-                    (d, v) -> d.reconnectMinDelay = v.duration()),
-            key("reconnectMaxDelay", Type.DURATION, "largest backoff cap", (d, v) -> d.reconnectMaxDelay = v.duration()),
+                    (d, v) -> d.reconnectMinDelay = d.remember(v, v.duration())),
+            key("reconnectMaxDelay", Type.DURATION, "largest backoff cap", (d, v) -> d.reconnectMaxDelay = d.remember(v, v.duration())),
             key("reconnectMaxAttempts", Type.INTEGER, "attempts before giving up, 0 = no limit",
-                    (d, v) -> d.reconnectMaxAttempts = v.integer()),
+                    (d, v) -> d.reconnectMaxAttempts = d.remember(v, v.integer())),
             key("offlineMessages", Type.INTEGER, "most publishes buffered while disconnected",
-                    (d, v) -> d.offlineMessages = v.integer()),
+                    (d, v) -> d.offlineMessages = d.remember(v, v.integer())),
             key("offlineBytes", Type.LONG, "most payload bytes buffered while disconnected",
-                    (d, v) -> d.offlineBytes = v.longValue()),
+                    (d, v) -> d.offlineBytes = d.remember(v, v.longValue())),
             key("offlinePolicy", Type.TEXT, "BLOCK, FAIL or DROP_OLDEST_QOS0",
                     (d, v) -> d.offlinePolicy = v.enumValue(OfflinePolicy.class)),
             key("sessionStore", Type.PATH, "directory of the file-backed session store",
@@ -107,9 +110,9 @@ public final class ConfigKeys {
                     (d, v) -> d.noHostnameVerification = v.bool() ? v : null),
             key("proxy", Type.URL, "http://, socks5:// or socks4a:// proxy URL", (d, v) -> d.builder.proxy(v.text())),
             key("willTopic", Type.TEXT, "topic of the will", (d, v) -> d.willTopic = v),
-            key("willPayload", Type.TEXT, "payload of the will, UTF-8", (d, v) -> d.willPayload = v.text()),
-            key("willQos", Type.INTEGER, "QoS of the will, 0 to 2", (d, v) -> d.willQos = qos(v)),
-            key("willRetain", Type.BOOLEAN, "whether the will is retained", (d, v) -> d.willRetain = v.bool()));
+            key("willPayload", Type.TEXT, "payload of the will, UTF-8", (d, v) -> d.willPayload = d.remember(v, v.text())),
+            key("willQos", Type.INTEGER, "QoS of the will, 0 to 2", (d, v) -> d.willQos = d.remember(v, qos(v))),
+            key("willRetain", Type.BOOLEAN, "whether the will is retained", (d, v) -> d.willRetain = d.remember(v, v.bool())));
 
     /** Whether a URL's scheme is one that runs over TLS. */
     static boolean isTlsUrl(String url) {
