@@ -57,6 +57,17 @@ public final class MqttClient implements AutoCloseable {
         return connect(MqttOptions.builder(serverUri).build());
     }
 
+    /**
+     * Connects with options from a configuration file, overridden by the {@code MOTE_*}
+     * environment variables: {@code connect(MqttConfig.load(file, System.getenv()).build())}.
+     *
+     * @throws ConfigException if the configuration is unusable
+     */
+    public static MqttClient connect(java.nio.file.Path configFile) {
+        java.util.Objects.requireNonNull(configFile, "configFile");
+        return connect(MqttConfig.load(configFile, System.getenv()).build());
+    }
+
     /** The options this client was made with. */
     public MqttOptions options() {
         return core.options();
@@ -116,6 +127,23 @@ public final class MqttClient implements AutoCloseable {
      */
     public List<Delivery> recoveredDeliveries() {
         return core.recoveredDeliveries();
+    }
+
+    /**
+     * Drops the current connection and connects again at once, as after a network break (the
+     * broker may publish the will; the session, subscriptions and unacknowledged messages carry
+     * over as for any reconnect). Per-connection settings, such as
+     * {@link MqttOptions.Builder#tlsPerConnection(java.util.function.Supplier)}, are taken anew:
+     * call this after replacing the identity in an {@link IdentityStore}. Needs reconnecting
+     * enabled ({@link ReconnectPolicy}); while already reconnecting, it skips the backoff wait.
+     *
+     * @return true if a reconnect started, false if the client is closed
+     */
+    public boolean reconnect() {
+        if (!core.options().reconnect().enabled()) {
+            throw new IllegalStateException("reconnect() needs a reconnect policy that is enabled");
+        }
+        return core.reconnect();
     }
 
     // ---------------------------------------------------------------- publish

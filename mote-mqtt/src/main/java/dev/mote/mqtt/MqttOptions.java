@@ -61,6 +61,7 @@ public final class MqttOptions {
     private final CloudProfile profile;
     private final PublishThrottle publishThrottle;
     private final java.util.function.Supplier<byte[]> passwordSupplier;
+    private final java.util.function.Supplier<TlsConfig> tlsPerConnection;
 
     private MqttOptions(Builder b) {
         this.serverUri = b.serverUri;
@@ -92,7 +93,7 @@ public final class MqttOptions {
         this.transport = b.transport;
         this.socksProxy = b.socksProxy;
         this.tls = b.tls != null ? b.tls
-                : b.anyTls() && transport == null ? TlsConfig.defaults() : null;
+                : b.anyTls() && transport == null && b.tlsPerConnection == null ? TlsConfig.defaults() : null;
         this.reconnect = b.reconnect;
         this.offlineMessages = b.offlineMessages;
         this.offlineBytes = b.offlineBytes;
@@ -104,6 +105,7 @@ public final class MqttOptions {
         this.profile = b.profile;
         this.publishThrottle = b.publishThrottle;
         this.passwordSupplier = b.passwordSupplier;
+        this.tlsPerConnection = b.tlsPerConnection;
     }
 
     /**
@@ -341,11 +343,42 @@ public final class MqttOptions {
     /**
      * How {@code mqtts://} connections are secured (to the main server and to any
      * {@code mqtts://} alternate): the {@link TlsConfig} given to the builder or
-     * {@link TlsConfig#defaults()}; null when no server is {@code mqtts://}, and with a custom
-     * transport.
+     * {@link TlsConfig#defaults()}; null when no server is {@code mqtts://}, with a custom
+     * transport, and with {@link Builder#tlsPerConnection} (see {@link #tlsForNextConnection()}).
      */
     public TlsConfig tls() {
         return tls;
+    }
+
+    /**
+     * The supplier set with {@link Builder#tlsPerConnection(java.util.function.Supplier)}, or null
+     * when every connection uses {@link #tls()}.
+     */
+    public java.util.function.Supplier<TlsConfig> tlsPerConnection() {
+        return tlsPerConnection;
+    }
+
+    /**
+     * The TLS settings for the connection about to be attempted: what the
+     * {@linkplain Builder#tlsPerConnection(java.util.function.Supplier) per-connection supplier}
+     * returns now, else {@link #tls()}. Called by the client once per connection attempt.
+     *
+     * @throws IllegalStateException if the supplier fails or returns null
+     */
+    public TlsConfig tlsForNextConnection() {
+        if (tlsPerConnection == null) {
+            return tls;
+        }
+        TlsConfig t;
+        try {
+            t = tlsPerConnection.get();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("the per-connection TLS supplier failed: " + e.getMessage(), e);
+        }
+        if (t == null) {
+            throw new IllegalStateException("the per-connection TLS supplier returned null");
+        }
+        return t;
     }
 
     /** The user's transport factory, or null when Mote opens TCP or TLS itself. */
@@ -367,7 +400,8 @@ public final class MqttOptions {
                 + (profile != null ? ", profile=" + profile.name() : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
                 + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "")
-                + (tls != null ? ", " + tls : "") + (transport != null ? ", custom transport" : "")
+                + (tls != null && tlsPerConnection == null ? ", " + tls : "")
+                + (tlsPerConnection != null ? ", TLS per connection" : "") + (transport != null ? ", custom transport" : "")
                 + (socksProxy != null ? ", via " + socksProxy : "")
                 + (httpProxy != null ? ", httpProxy=" + httpProxy : "")
                 + (webSocketHeaders.isEmpty() ? "" : ", webSocketHeaders=" + webSocketHeaders.keySet()) + "]";
@@ -426,6 +460,7 @@ public final class MqttOptions {
         private CloudProfile profile;
         PublishThrottle publishThrottle;
         java.util.function.Supplier<byte[]> passwordSupplier;
+        private java.util.function.Supplier<TlsConfig> tlsPerConnection;
 
         private Builder(String serverUri) {
             Objects.requireNonNull(serverUri, "serverUri");
@@ -619,6 +654,21 @@ public final class MqttOptions {
          */
         public Builder tls(TlsConfig tls) {
             this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
+         * Takes the TLS settings anew before every connection attempt (the first and each
+         * reconnect) from {@code supplier}, instead of fixing them when the options are built: for
+         * a client certificate that can be replaced while the client runs (a provisioned identity,
+         * see {@link IdentityStore#tlsPerConnection()}; a rotated certificate). The supplier runs on
+         * the connecting thread and should be quick; if it throws, that attempt fails with its
+         * message and the reconnect policy applies. {@link MqttClient#reconnect()} makes a running
+         * client use the new settings at once. Needs an {@code mqtts://} or {@code wss://} URL;
+         * does not combine with {@link #tls(TlsConfig)} or {@link #transport}.
+         */
+        public Builder tlsPerConnection(java.util.function.Supplier<TlsConfig> supplier) {
+            this.tlsPerConnection = Objects.requireNonNull(supplier, "supplier");
             return this;
         }
 
@@ -873,6 +923,11 @@ public final class MqttOptions {
             if (socksProxy != null && (scheme.equals("unix") || alternates.stream().anyMatch(s -> s.scheme().equals("unix")))) {
                 throw new IllegalArgumentException("socksProxy(...) does not apply to a unix:// server: "
                         + "a Unix domain socket is on this machine, not behind the proxy");
+            }
+            if (tlsPerConnection != null && (tls != null || transport != null || !anyTls())) {
+                throw new IllegalArgumentException(tls != null ? "tls(...) and tlsPerConnection(...) do not combine: choose one"
+                        : transport != null ? "tlsPerConnection(...) and transport(...) do not combine: with your own transport, Mote does not open TLS"
+                        : "tlsPerConnection(...) needs an mqtts:// or wss:// URL, not " + redacted(serverUri));
             }
             if (tls != null && !anyTls()) {
                 throw new IllegalArgumentException("tls(...) needs an mqtts:// or wss:// URL, not " + redacted(serverUri));

@@ -136,6 +136,22 @@ public final class TlsConfig {
         }
 
         /**
+         * Trusts the CA certificates in PEM text (one or a bundle), as {@link #trustPem(Path)} does
+         * for a file: for certificates held in memory, an environment variable or an
+         * {@link IdentityStore}. {@code source} names the text in error messages.
+         *
+         * @throws IllegalArgumentException if the text is not PEM or holds no certificate
+         */
+        public Builder trustPemText(String caCertificatesPem, String source) {
+            Objects.requireNonNull(caCertificatesPem, "caCertificatesPem");
+            Objects.requireNonNull(source, "source");
+            List<X509Certificate> certs = Pem.certificates(caCertificatesPem, source);
+            trusted.addAll(certs);
+            trustSources.add(source + (certs.size() > 1 ? " (" + certs.size() + " certificates)" : ""));
+            return this;
+        }
+
+        /**
          * Trusts the certificate entries of a key store (they are copied now). Replaces the JDK's
          * default trust store, like {@link #trustPem(Path)}, and adds to the certificates given there.
          *
@@ -188,6 +204,27 @@ public final class TlsConfig {
             Pem.checkKeyMatches(key, chain, privateKeyPem.toString(), certificateChainPem.toString());
             this.identity = new SslContexts.Identity(key, chain.toArray(new X509Certificate[0]));
             this.identitySource = certificateChainPem.toString();
+            return this;
+        }
+
+        /**
+         * The client's certificate chain and private key as PEM text, as
+         * {@link #clientCertificate(Path, Path)} does for files; {@code source} names them in error
+         * messages (never the key's content).
+         *
+         * @throws IllegalArgumentException if the text cannot be parsed or the key does not belong
+         *                                  to the first certificate
+         */
+        public Builder clientCertificateText(String certificateChainPem, String privateKeyPem, String source) {
+            Objects.requireNonNull(certificateChainPem, "certificateChainPem");
+            Objects.requireNonNull(privateKeyPem, "privateKeyPem");
+            Objects.requireNonNull(source, "source");
+            checkNoIdentity();
+            List<X509Certificate> chain = Pem.certificates(certificateChainPem, source + " certificate");
+            PrivateKey key = Pem.privateKey(privateKeyPem, source + " private key");
+            Pem.checkKeyMatches(key, chain, source + " private key", source + " certificate");
+            this.identity = new SslContexts.Identity(key, chain.toArray(new X509Certificate[0]));
+            this.identitySource = source;
             return this;
         }
 

@@ -89,6 +89,34 @@ class ClientReconnectTest {
     }
 
     @Test
+    @DisplayName("reconnect() drops the connection and connects again at once, skipping the backoff wait")
+    void reconnectOnRequest() throws Exception {
+        MqttOptions o = options().reconnect(ReconnectPolicy.backoff(Duration.ofHours(1), Duration.ofHours(1))).build();
+        PeerConnection first = connect(o, false);
+        assertTrue(client.reconnect());
+        first.awaitClosedByClient(WAIT);
+        PeerConnection second = peer.awaitConnection(WAIT); // a backoff of up to an hour would fail this wait
+        assertEquals("resilient", second.expect(Connect.class, WAIT).clientId());
+        second.send(new Connack(true, 0));
+        assertTrue(client.awaitConnected(WAIT));
+        List<ConnectionEvent> events = eventsUntil(ConnectionEvent.Connected.class);
+        events = eventsUntil(ConnectionEvent.Connected.class);
+        ConnectionEvent.Disconnected lost = assertInstanceOf(ConnectionEvent.Disconnected.class, events.get(0));
+        assertTrue(lost.cause().getMessage().contains("the application asked to reconnect"), lost.cause().getMessage());
+        client.close();
+        assertFalse(client.reconnect(), "a closed client does not reconnect");
+    }
+
+    @Test
+    @DisplayName("reconnect() needs an enabled reconnect policy")
+    void reconnectNeedsThePolicy() throws Exception {
+        connect(options().reconnect(ReconnectPolicy.disabled()).build(), false);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, client::reconnect);
+        assertEquals("reconnect() needs a reconnect policy that is enabled", e.getMessage());
+        assertTrue(client.isConnected(), "and leaves the connection alone");
+    }
+
+    @Test
     @DisplayName("[MQTT-4.4.0-1] after a reconnect with session present, unacknowledged PUBLISHes go again with DUP=1 and PUBRELs again, in order")
     void resumesTheSessionAfterAConnectionBreaks() throws Exception {
         PeerConnection first = connect(options().build(), false);

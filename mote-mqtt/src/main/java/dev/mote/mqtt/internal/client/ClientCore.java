@@ -319,8 +319,14 @@ public final class ClientCore implements SessionListener {
     private void connectOnce(MqttOptions.Server target, int index) {
         long deadline = System.nanoTime() + options.connectTimeout().toNanos();
         Transport transport;
+        dev.mote.mqtt.TlsConfig tls;
         try {
-            transport = Transports.connect(options, target);
+            tls = options.tlsForNextConnection();
+        } catch (IllegalStateException e) {
+            throw new MqttException("cannot connect to " + target + ": " + e.getMessage(), e);
+        }
+        try {
+            transport = Transports.connect(options, target, tls);
         } catch (IOException e) {
             throw new MqttException("cannot connect to " + target + ": " + e.getMessage(), e);
         }
@@ -664,9 +670,10 @@ public final class ClientCore implements SessionListener {
             lock.lock();
             try {
                 long left = delay.toNanos();
-                while (left > 0 && state == State.RECONNECTING) {
+                while (left > 0 && state == State.RECONNECTING && !reconnectNow) {
                     left = reconnectWake.awaitNanos(left);
                 }
+                reconnectNow = false;
                 if (state != State.RECONNECTING) {
                     return;
                 }
@@ -693,6 +700,41 @@ public final class ClientCore implements SessionListener {
                 index = (index + 1) % servers.size();
             }
         }
+    }
+
+    /** Set by {@link #reconnect()} to cut the backoff wait short. Under lock. */
+    private boolean reconnectNow;
+
+    /**
+     * Drops the current connection (as a network break would) so that the client reconnects at
+     * once, taking per-connection settings anew; while reconnecting, skips the backoff wait.
+     *
+     * @return true if a reconnect was started or hurried, false if the client is closed or closing
+     */
+    public boolean reconnect() {
+        Connection c;
+        lock.lock();
+        try {
+            switch (state) {
+                case CLOSING, CLOSED -> {
+                    return false;
+                }
+                case NEW, CONNECTING -> throw new IllegalStateException("the client is not connected yet");
+                case RECONNECTING -> {
+                    reconnectNow = true;
+                    reconnectWake.signalAll();
+                    return true;
+                }
+                default -> {
+                    c = conn;
+                    reconnectNow = true; // seen by the reconnect thread that connectionFailed starts
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        connectionFailed(c, new ConnectionLostException("the application asked to reconnect", null));
+        return true;
     }
 
     /** The application's next connection event, waiting at most {@code timeout}; null if none came. */

@@ -176,7 +176,25 @@ public final class Pem {
 
     /** Every certificate in a PEM file, in file order; at least one. */
     public static List<X509Certificate> certificates(Path file) {
-        List<Block> blocks = read(file);
+        return certificates(read(file), file.toString());
+    }
+
+    /** Every certificate in PEM text, in order; at least one. {@code source} names the text in messages. */
+    public static List<X509Certificate> certificates(String pemText, String source) {
+        return certificates(parseNonEmpty(pemText, source), source);
+    }
+
+    /** PEM text split into blocks; there must be at least one. */
+    private static List<Block> parseNonEmpty(String pemText, String source) {
+        List<Block> blocks = parse(pemText, source);
+        if (blocks.isEmpty()) {
+            throw new IllegalArgumentException(source + " is not PEM: no -----BEGIN ...----- line"
+                    + (pemText.isBlank() ? " (it is empty)" : ""));
+        }
+        return blocks;
+    }
+
+    private static List<X509Certificate> certificates(List<Block> blocks, Object file) {
         CertificateFactory cf;
         try {
             cf = CertificateFactory.getInstance("X.509");
@@ -206,7 +224,15 @@ public final class Pem {
 
     /** The one unencrypted private key in a PEM file, in any of the three supported forms. */
     public static PrivateKey privateKey(Path file) {
-        List<Block> blocks = read(file);
+        return privateKey(read(file), file.toString());
+    }
+
+    /** The one unencrypted private key in PEM text; {@code source} names the text in messages. */
+    public static PrivateKey privateKey(String pemText, String source) {
+        return privateKey(parseNonEmpty(pemText, source), source);
+    }
+
+    private static PrivateKey privateKey(List<Block> blocks, Object file) {
         List<Block> keys = new ArrayList<>();
         for (Block b : blocks) {
             if (KEY_LABELS.contains(b.label())) {

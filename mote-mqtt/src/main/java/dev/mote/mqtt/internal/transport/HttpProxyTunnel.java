@@ -32,7 +32,7 @@ final class HttpProxyTunnel {
     private HttpProxyTunnel() {}
 
     /** An {@code mqtt://} or {@code mqtts://} connection through the options' proxy. */
-    static Transport connect(MqttOptions options, MqttOptions.Server server) throws IOException {
+    static Transport connect(MqttOptions options, MqttOptions.Server server, dev.mote.mqtt.TlsConfig tls) throws IOException {
         HttpProxy proxy = options.httpProxy();
         Duration timeout = options.connectTimeout();
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -40,7 +40,7 @@ final class HttpProxyTunnel {
         return switch (server.scheme()) {
             case "mqtt" -> TcpTransport.over(tunnel(proxy, server.host(), server.port(), deadline, timeout), server + via);
             case "mqtts" -> TlsTransport.over(tunnel(proxy, server.host(), server.port(), deadline, timeout).socket(),
-                    server.host(), server.port(), options.tls(), deadline, timeout, via);
+                    server.host(), server.port(), tls, deadline, timeout, via);
             default -> throw new IOException("the " + server.scheme() + ":// transport cannot go through an HTTP proxy");
         };
     }

@@ -66,7 +66,7 @@ final class Socks {
     }
 
     /** Connects to {@code server} (mqtt:// or mqtts://) through the options' SOCKS proxy, all within the connect timeout. */
-    static Transport connect(MqttOptions options, MqttOptions.Server server) throws IOException {
+    static Transport connect(MqttOptions options, MqttOptions.Server server, dev.mote.mqtt.TlsConfig tls) throws IOException {
         SocksProxy proxy = options.socksProxy();
         Duration timeout = options.connectTimeout();
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -74,7 +74,7 @@ final class Socks {
         return switch (server.scheme()) {
             case "mqtt" -> TcpTransport.over(tunnel(proxy, server.host(), server.port(), deadline, timeout), server + via);
             case "mqtts" -> TlsTransport.over(tunnel(proxy, server.host(), server.port(), deadline, timeout).socket(),
-                    server.host(), server.port(), options.tls(), deadline, timeout, via);
+                    server.host(), server.port(), tls, deadline, timeout, via);
             default -> throw new IOException("the " + server.scheme() + ":// transport cannot go through a SOCKS proxy");
         };
     }

@@ -133,7 +133,7 @@ public final class WebSocketTransport implements Transport {
      * Connects to a {@code ws://} or {@code wss://} server (through the options' HTTP or SOCKS
      * proxy, if any) and upgrades the connection, all within the connect timeout.
      */
-    static WebSocketTransport connect(MqttOptions options, MqttOptions.Server server) throws IOException {
+    static WebSocketTransport connect(MqttOptions options, MqttOptions.Server server, dev.mote.mqtt.TlsConfig tls) throws IOException {
         Duration timeout = options.connectTimeout();
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean secure = server.scheme().equals("wss");
@@ -144,10 +144,10 @@ public final class WebSocketTransport implements Transport {
         String via = proxy != null ? " via HTTP proxy " + HttpProxyTunnel.proxyAddress(proxy) : socks != null ? " via " + socks : "";
         Transport base;
         if (tunnel != null) {
-            base = secure ? TlsTransport.over(tunnel.socket(), server.host(), server.port(), options.tls(), false, deadline, timeout, via)
+            base = secure ? TlsTransport.over(tunnel.socket(), server.host(), server.port(), tls, false, deadline, timeout, via)
                     : TcpTransport.over(tunnel, server + via);
         } else {
-            base = secure ? TlsTransport.connect(server.host(), server.port(), options.tls(), false, timeout)
+            base = secure ? TlsTransport.connect(server.host(), server.port(), tls, false, timeout)
                     : TcpTransport.connect(server.host(), server.port(), timeout);
         }
         String target = requestTarget(server.uri());
