@@ -87,8 +87,9 @@ public final class Telemetry {
         if (reconnect) {
             reconnects.increment();
         }
-        if (LOG.isLoggable(Level.INFO)) {
-            LOG.log(Level.INFO, "client " + clientId + ": " + (reconnect ? "reconnected" : "connected") + " to " + server
+        Level level = reconnect ? Level.INFO : Level.DEBUG;
+        if (LOG.isLoggable(level)) {
+            LOG.log(level, "client " + clientId + ": " + (reconnect ? "reconnected" : "connected") + " to " + server
                     + (sessionPresent ? " (session present)" : ""));
         }
         if (token instanceof MqttEvents.ConnectAttempt e) {
@@ -112,8 +113,8 @@ public final class Telemetry {
     /** An established connection was lost. */
     public void disconnected(String server, String cause, boolean willReconnect) {
         disconnects.increment();
-        if (LOG.isLoggable(Level.WARNING)) {
-            LOG.log(Level.WARNING, "client " + clientId + ": connection to " + server + " lost: " + cause
+        if (LOG.isLoggable(Level.INFO)) {
+            LOG.log(Level.INFO, "client " + clientId + ": connection to " + server + " lost: " + cause
                     + (willReconnect ? "; reconnecting" : "; not reconnecting"));
         }
         if (enabled(DISCONNECT)) {
