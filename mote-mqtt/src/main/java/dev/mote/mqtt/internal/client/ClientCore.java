@@ -1373,8 +1373,15 @@ public final class ClientCore implements SessionListener {
                     break;
                 }
                 boolean disconnect = false;
+                long writing = System.nanoTime();
                 for (int i = 0; i < n; i++) {
                     Packet p = packets[i];
+                    if (trackers[i] instanceof DeliveryImpl d && d.sentAt == 0) {
+                        // The first write: the acknowledgement latency starts here, before the
+                        // bytes leave (the acknowledgement may be read before this loop ends).
+                        d.sentAt = writing;
+                        telemetry.publishWritten(d.topic(), d.qos().value(), d.acceptedAt, writing);
+                    }
                     int size = PacketEncoder.encodedSize(p);
                     if (size > out.remaining()) {
                         flush(c, out);
@@ -1388,15 +1395,14 @@ public final class ClientCore implements SessionListener {
                     disconnect |= p.type() == Packet.DISCONNECT;
                 }
                 flush(c, out);
-                long now = System.nanoTime();
-                c.lastSentAt = now;
+                c.lastSentAt = System.nanoTime();
                 int sessionMade = 0;
                 for (int i = 0; i < n; i++) {
                     packets[i] = null;
                     Object t = trackers[i];
                     trackers[i] = null;
                     if (t != null) {
-                        written(t, now);
+                        written(t);
                     } else {
                         sessionMade++;
                     }
@@ -1445,11 +1451,7 @@ public final class ClientCore implements SessionListener {
         }
     }
 
-    private void written(Object tracker, long now) {
-        if (tracker instanceof DeliveryImpl d && d.sentAt == 0) {
-            d.sentAt = now; // the first write: the acknowledgement latency starts here
-            telemetry.publishWritten(d.topic(), d.qos().value(), d.acceptedAt, now);
-        }
+    private void written(Object tracker) {
         // QoS 0 has no acknowledgement: written is done, and frees its queue slot. It is marked
         // done before "sent" wakes Wait.SENT callers, so none of them can see it as only SENT.
         if (tracker instanceof DeliveryImpl d && d.qos() == Qos.AT_MOST_ONCE && d.complete()) {

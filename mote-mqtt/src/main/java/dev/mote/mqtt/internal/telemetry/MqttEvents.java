@@ -95,7 +95,7 @@ final class MqttEvents {
 
     @Name("dev.mote.mqtt.PublishSent")
     @Label("MQTT Publish Sent")
-    @Description("A PUBLISH was written to the connection (the first time; resends are not recorded)")
+    @Description("A PUBLISH is being written to the connection for the first time (resends are not recorded)")
     @Category(CATEGORY)
     @StackTrace(false)
     @Enabled(false)
@@ -105,7 +105,7 @@ final class MqttEvents {
         @Label("QoS")
         int qos;
         @Label("Queued Time")
-        @Description("from publish to the write")
+        @Description("from publish to the start of the write")
         @Timespan(Timespan.NANOSECONDS)
         long queuedTime;
     }
