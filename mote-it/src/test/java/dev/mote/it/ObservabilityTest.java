@@ -202,6 +202,27 @@ class ObservabilityTest {
     }
 
     @Test
+    void theMicrometerBinderShowsARealClientsCounts() {
+        MqttClient client = connect(MqttOptions.builder(broker.uri()).clientId(id("mm")));
+        Subscription s = client.subscribe(prefix + "/#", Qos.AT_LEAST_ONCE);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        new dev.mote.micrometer.MoteClientMetrics(client).bindTo(registry);
+        for (int i = 0; i < 3; i++) {
+            client.publish(prefix + "/t", "abcd", Qos.AT_LEAST_ONCE);
+            assertNotNull(s.receive(WAIT));
+        }
+        // Nothing read the meters before: the first read takes a fresh snapshot, the rest reuse it.
+        assertEquals(3, registry.get("mote.messages.published").tags("qos", "1", "client.id", id("mm")).functionCounter().count());
+        assertEquals(12, registry.get("mote.bytes.published").tag("qos", "1").functionCounter().count());
+        assertEquals(3, registry.get("mote.messages.received").tag("qos", "1").functionCounter().count());
+        assertEquals(3, registry.get("mote.publishes.acknowledged").functionCounter().count());
+        assertEquals(3, registry.get("mote.ack.latency.count").functionCounter().count());
+        assertTrue(registry.get("mote.ack.latency").tag("quantile", "0.99").timeGauge().value(TimeUnit.NANOSECONDS) > 0);
+        assertEquals(0, registry.get("mote.inflight").gauge().value());
+        assertEquals(1, registry.get("mote.connect.attempts").functionCounter().count());
+    }
+
+    @Test
     void metricsShowBufferedMessagesWhileNobodyReceives() {
         MqttClient sub = connect(MqttOptions.builder(broker.uri()).clientId(id("b-sub")));
         Subscription s = sub.subscribe(prefix + "/#", Qos.AT_LEAST_ONCE);
