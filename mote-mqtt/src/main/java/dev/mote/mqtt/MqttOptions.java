@@ -355,6 +355,7 @@ public final class MqttOptions {
                 + (password != null ? ", password=<hidden>" : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
                 + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "")
+                + (acknowledgement == Acknowledgement.MANUAL ? ", manual acks (max " + maxUnacknowledged + ")" : "")
                 + (tls != null ? ", " + tls : "") + (transport != null ? ", custom transport" : "")
                 + (socksProxy != null ? ", via " + socksProxy : "")
                 + (httpProxy != null ? ", httpProxy=" + httpProxy : "")

@@ -29,7 +29,7 @@ final class LatencyHistogram {
 
     /** The bucket of {@code nanos}: the smallest i with nanos <= 2^i us. */
     static int bucketOf(long nanos) {
-        long micros = (nanos + 999) / 1000;
+        long micros = nanos / 1000 + (nanos % 1000 == 0 ? 0 : 1); // rounded up, without overflow
         if (micros <= 1) {
             return 0;
         }
