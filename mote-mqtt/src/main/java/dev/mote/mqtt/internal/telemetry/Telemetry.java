@@ -7,7 +7,7 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.concurrent.atomic.LongAdder;
 import jdk.jfr.Event;
-import jdk.jfr.EventType;
+import jdk.jfr.FlightRecorder;
 
 /**
  * Everything a client tells the outside about itself, in one place: the counters behind
@@ -16,19 +16,32 @@ import jdk.jfr.EventType;
  *
  * <p>Recording never locks and allocates nothing per message unless a JFR recording enables the
  * per-message events: counters are {@link LongAdder}s, latencies go to a fixed-bucket histogram,
- * and each event type is checked ({@link EventType#isEnabled()}) before an event is made. Log
+ * and each event type is checked ({@link #enabled}) before an event is made. Log
  * lines are built only when their level is loggable, and never contain credentials or payloads.
  */
 public final class Telemetry {
     private static final System.Logger LOG = System.getLogger("dev.mote.mqtt");
 
-    private static final EventType CONNECT_ATTEMPT = type(MqttEvents.ConnectAttempt.class);
-    private static final EventType DISCONNECT = type(MqttEvents.Disconnect.class);
-    private static final EventType RECONNECT_BACKOFF = type(MqttEvents.ReconnectBackoff.class);
-    private static final EventType PUBLISH_ENQUEUED = type(MqttEvents.PublishEnqueued.class);
-    private static final EventType PUBLISH_SENT = type(MqttEvents.PublishSent.class);
-    private static final EventType PUBLISH_ACKNOWLEDGED = type(MqttEvents.PublishAcknowledged.class);
-    private static final EventType MESSAGE_DELIVERED = type(MqttEvents.MessageDelivered.class);
+    private static final int CONNECT_ATTEMPT = 0;
+    private static final int DISCONNECT = 1;
+    private static final int RECONNECT_BACKOFF = 2;
+    private static final int PUBLISH_ENQUEUED = 3;
+    private static final int PUBLISH_SENT = 4;
+    private static final int PUBLISH_ACKNOWLEDGED = 5;
+    private static final int MESSAGE_DELIVERED = 6;
+
+    /**
+     * One instance per event type, only to ask {@link Event#isEnabled()}: JFR answers from the
+     * type's settings, not the instance, so a check reads a field and allocates nothing. A holder
+     * class, loaded only once a flight recorder runs: loading any event class starts JFR's
+     * machinery, which takes hundreds of milliseconds, and a client must not pay that when
+     * nobody records.
+     */
+    private static final class Probes {
+        static final Event[] BY_TYPE = {new MqttEvents.ConnectAttempt(), new MqttEvents.Disconnect(),
+            new MqttEvents.ReconnectBackoff(), new MqttEvents.PublishEnqueued(), new MqttEvents.PublishSent(),
+            new MqttEvents.PublishAcknowledged(), new MqttEvents.MessageDelivered()};
+    }
 
     private final String clientId;
     private final LongAdder[] published = adders(3);
@@ -251,17 +264,9 @@ public final class Telemetry {
 
     // ---------------------------------------------------------------- helpers
 
-    private static boolean enabled(EventType t) {
-        return t != null && t.isEnabled();
-    }
-
-    /** The registered type of {@code c}, or null where the runtime has no flight recorder. */
-    private static EventType type(Class<? extends Event> c) {
-        try {
-            return EventType.getEventType(c);
-        } catch (RuntimeException | LinkageError e) {
-            return null;
-        }
+    /** Whether a recording wants events of {@code type}; false without loading any event class while no recorder runs. */
+    private static boolean enabled(int type) {
+        return FlightRecorder.isInitialized() && Probes.BY_TYPE[type].isEnabled();
     }
 
     private static LongAdder[] adders(int n) {
