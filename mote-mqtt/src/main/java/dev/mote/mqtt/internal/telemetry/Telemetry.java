@@ -97,9 +97,6 @@ public final class Telemetry {
 
     /** CONNACK accepted the attempt {@code token} came from. */
     public void connectSucceeded(Object token, String server, boolean sessionPresent, boolean reconnect) {
-        if (reconnect) {
-            reconnects.increment();
-        }
         Level level = reconnect ? Level.INFO : Level.DEBUG;
         if (LOG.isLoggable(level)) {
             LOG.log(level, "client " + clientId + ": " + (reconnect ? "reconnected" : "connected") + " to " + server
@@ -109,6 +106,9 @@ public final class Telemetry {
             e.outcome = "connected";
             e.sessionPresent = sessionPresent;
             e.commit();
+        }
+        if (reconnect) {
+            reconnects.increment(); // after the event: whoever sees the count finds the event recorded
         }
     }
 
