@@ -1234,8 +1234,12 @@ public final class ClientCore implements SessionListener {
     @Override
     public void published(Object token) {
         DeliveryImpl d = (DeliveryImpl) token;
-        if (d.complete()) {
+        if (!d.isDone()) {
+            // Counted before completing (under the lock, like any failure): a thread woken by
+            // the completion finds it in the metrics.
             telemetry.publishAcknowledged(d.topic(), d.qos().value(), d.sentAt);
+        }
+        if (d.complete()) {
             releasePermit(d);
         }
     }
