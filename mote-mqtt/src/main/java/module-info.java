@@ -3,5 +3,7 @@
  * {@code dev.mote.mqtt.internal} may change without notice.
  */
 module dev.mote.mqtt {
+    requires jdk.jfr; // flight recorder events (internal.telemetry); part of the JDK, no dependency
+
     exports dev.mote.mqtt;
 }

@@ -221,10 +221,20 @@ public final class MqttClient implements AutoCloseable {
      *                {@link Subscription#grantedQos()} tells the outcome later
      */
     public Subscription subscribe(List<TopicFilter> filters, MessageHandler handler, Wait wait) {
+        return subscribe(filters, handler, wait, options().acknowledgement());
+    }
+
+    /**
+     * Subscribes like {@link #subscribe(List, MessageHandler, Wait)}, choosing how this
+     * subscription's messages are acknowledged whatever the client's default: with
+     * {@link Acknowledgement#MANUAL} the broker gets each PUBACK or PUBREC after {@link Message#ack()}.
+     */
+    public Subscription subscribe(List<TopicFilter> filters, MessageHandler handler, Wait wait, Acknowledgement acknowledgement) {
+        java.util.Objects.requireNonNull(acknowledgement, "acknowledgement");
         if (profile != null) {
             CloudRules.checkSubscribe(profile, filters, core.brokerFilters());
         }
-        return core.subscribe(filters, handler, wait);
+        return core.subscribe(filters, handler, wait, acknowledgement);
     }
 
     /**
@@ -255,6 +265,15 @@ public final class MqttClient implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- ping and close
+
+    /**
+     * A snapshot of this client's counters and gauges (messages and bytes per QoS, in-flight,
+     * offline and buffered messages, reconnects, acknowledgement latency). Cheap enough to call
+     * from a dashboard's scrape; counting never locks the publish or receive paths.
+     */
+    public ClientMetrics metrics() {
+        return core.metrics();
+    }
 
     /** Sends PINGREQ, waits for PINGRESP, and returns the round-trip time. */
     public Duration ping() {

@@ -45,6 +45,8 @@ public final class MqttOptions {
     private final int maxIncomingPacketSize;
     private final int maxOutgoingPacketSize;
     private final int subscriptionBuffer;
+    private final Acknowledgement acknowledgement;
+    private final int maxUnacknowledged;
     private final MessageHandler defaultHandler;
     private final TlsConfig tls;
     private final MqttTransport.Factory transport;
@@ -85,6 +87,8 @@ public final class MqttOptions {
         this.maxIncomingPacketSize = b.maxIncomingPacketSize;
         this.maxOutgoingPacketSize = b.maxOutgoingPacketSize;
         this.subscriptionBuffer = b.subscriptionBuffer;
+        this.acknowledgement = b.acknowledgement;
+        this.maxUnacknowledged = b.maxUnacknowledged;
         this.defaultHandler = b.defaultHandler;
         java.util.List<Server> all = new java.util.ArrayList<>();
         all.add(new Server(b.serverUri, b.scheme, b.host, b.port));
@@ -335,6 +339,19 @@ public final class MqttOptions {
         return subscriptionBuffer;
     }
 
+    /** When received QoS 1 and 2 messages are acknowledged, unless a subscription says otherwise. */
+    public Acknowledgement acknowledgement() {
+        return acknowledgement;
+    }
+
+    /**
+     * Messages handed to manual-acknowledgement subscriptions and not yet acknowledged, per
+     * connection, at which the client stops reading until an {@link Message#ack()} comes.
+     */
+    public int maxUnacknowledged() {
+        return maxUnacknowledged;
+    }
+
     /** Receives messages that match no subscription, or null (they are then acknowledged and dropped). */
     public MessageHandler defaultHandler() {
         return defaultHandler;
@@ -400,6 +417,7 @@ public final class MqttOptions {
                 + (profile != null ? ", profile=" + profile.name() : "")
                 + ", cleanSession=" + cleanSession + ", keepAlive=" + keepAlive.toSeconds() + "s"
                 + ", inFlightWindow=" + inFlightWindow + (will != null ? ", will=" + will.topic() : "")
+                + (acknowledgement == Acknowledgement.MANUAL ? ", manual acks (max " + maxUnacknowledged + ")" : "")
                 + (tls != null && tlsPerConnection == null ? ", " + tls : "")
                 + (tlsPerConnection != null ? ", TLS per connection" : "") + (transport != null ? ", custom transport" : "")
                 + (socksProxy != null ? ", via " + socksProxy : "")
@@ -444,6 +462,8 @@ public final class MqttOptions {
         private int maxIncomingPacketSize = 16 * 1024 * 1024;
         private int maxOutgoingPacketSize = PROTOCOL_MAX_PACKET_SIZE;
         private int subscriptionBuffer = 10_000;
+        private Acknowledgement acknowledgement = Acknowledgement.AUTOMATIC;
+        private int maxUnacknowledged = 1000;
         private MessageHandler defaultHandler;
         TlsConfig tls;
         MqttTransport.Factory transport;
@@ -633,6 +653,26 @@ public final class MqttOptions {
         /** Messages buffered per subscription before reading pauses; default 10,000. */
         public Builder subscriptionBuffer(int messages) {
             this.subscriptionBuffer = range(messages, 1, Integer.MAX_VALUE, "subscriptionBuffer");
+            return this;
+        }
+
+        /**
+         * When received QoS 1 and 2 messages are acknowledged: {@link Acknowledgement#AUTOMATIC}
+         * (the default) once handed to a subscription, {@link Acknowledgement#MANUAL} once the
+         * application calls {@link Message#ack()}. A subscription may choose for itself
+         * ({@link MqttClient#subscribe(java.util.List, MessageHandler, Wait, Acknowledgement)}).
+         */
+        public Builder acknowledgement(Acknowledgement mode) {
+            this.acknowledgement = Objects.requireNonNull(mode, "acknowledgement");
+            return this;
+        }
+
+        /**
+         * How many messages may wait for {@link Message#ack()} (manual mode) before the client
+         * stops reading from the network until one is acknowledged; default 1000.
+         */
+        public Builder maxUnacknowledged(int messages) {
+            this.maxUnacknowledged = range(messages, 1, 65_535, "maxUnacknowledged");
             return this;
         }
 

@@ -1,6 +1,8 @@
 package dev.mote.mqtt.internal.client;
 
+import dev.mote.mqtt.Acknowledgement;
 import dev.mote.mqtt.ClientClosedException;
+import dev.mote.mqtt.ClientMetrics;
 import dev.mote.mqtt.ConnectionLostException;
 import dev.mote.mqtt.ConnectionRefusedException;
 import dev.mote.mqtt.Delivery;
@@ -30,10 +32,12 @@ import dev.mote.mqtt.internal.session.Session;
 import dev.mote.mqtt.internal.session.SessionListener;
 import dev.mote.mqtt.internal.store.FileSessionStore;
 import dev.mote.mqtt.internal.store.SessionStore;
+import dev.mote.mqtt.internal.telemetry.Telemetry;
 import dev.mote.mqtt.internal.topic.TopicTree;
 import dev.mote.mqtt.internal.topic.Topics;
 import dev.mote.mqtt.internal.transport.Transports;
 import dev.mote.mqtt.internal.transport.Transport;
+import dev.mote.mqtt.internal.util.AckHandle;
 import dev.mote.mqtt.internal.util.Printable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -144,13 +148,22 @@ public final class ClientCore implements SessionListener {
     private Thread listenerThread;
     private final EventLog events = new EventLog();
     private final dev.mote.mqtt.PublishThrottle throttle;
+    /** Counters, JFR events and connection log lines; see {@link Telemetry}. */
+    final Telemetry telemetry;
+    /** Signalled when a manual acknowledgement makes room under {@link MqttOptions#maxUnacknowledged()}. */
+    private final Condition ackRoom = lock.newCondition();
 
-    /** A received message, where it goes, and the acknowledgement it owes. */
-    private record Inbound(Message message, Object targets, InboundAck ack) {}
+    /**
+     * A received message, where it goes, and the acknowledgement it owes; {@code manual} is set
+     * when a manual-acknowledgement subscription is among the targets (the application then
+     * decides when the acknowledgement goes).
+     */
+    private record Inbound(Message message, Object targets, InboundAck ack, ManualAck manual) {}
 
     public ClientCore(MqttOptions options) {
         this.options = options;
         this.throttle = options.publishThrottle();
+        this.telemetry = new Telemetry(options.clientId());
         this.ackTimeoutNanos = options.ackTimeout().toNanos();
         this.keepAliveMarginNanos = Math.min(options.keepAlive().toNanos() / 4, 5_000_000_000L);
         java.nio.file.Path dir = options.sessionStore();
@@ -192,7 +205,7 @@ public final class ClientCore implements SessionListener {
         MessageHandler dh = options.defaultHandler();
         this.defaultSubscription = dh == null ? null
                 : new SubscriptionImpl(this, List.of(TopicFilter.of("#", Qos.EXACTLY_ONCE)), dh,
-                        options.subscriptionBuffer(), ackTimeoutNanos);
+                        options.subscriptionBuffer(), ackTimeoutNanos, options.acknowledgement() == Acknowledgement.MANUAL);
     }
 
     public MqttOptions options() {
@@ -293,7 +306,7 @@ public final class ClientCore implements SessionListener {
         MqttException last = null;
         for (int i = 0; i < servers.size(); i++) {
             try {
-                connectOnce(servers.get(i), i);
+                attempt(servers.get(i), i);
                 return;
             } catch (MqttInterruptedException e) {
                 last = e;
@@ -372,6 +385,19 @@ public final class ClientCore implements SessionListener {
             throw Failures.rethrow(f);
         }
         c.keepAlive = ClientThreads.start("mote-keepalive-" + options.clientId(), () -> runKeepAlive(c));
+    }
+
+    /** {@link #connectOnce}, recorded (count, JFR event, log line). */
+    private void attempt(MqttOptions.Server target, int index) {
+        boolean reconnect = state == State.RECONNECTING;
+        Object attempt = telemetry.connectStarted(target.toString(), reconnect);
+        try {
+            connectOnce(target, index);
+        } catch (RuntimeException e) {
+            telemetry.connectFailed(attempt, target.toString(), e.getMessage());
+            throw e;
+        }
+        telemetry.connectSucceeded(attempt, target.toString(), sessionPresent, reconnect);
     }
 
     private Connect connectPacket() {
@@ -602,10 +628,11 @@ public final class ClientCore implements SessionListener {
                     }
                 });
             }
+            ackRoom.signalAll(); // a reader waiting for manual acks gives up
             if (!c.established) {
                 return;
             }
-            LOG.log(System.Logger.Level.DEBUG, () -> "connection to " + c.server + " failed: " + cause.getMessage());
+            telemetry.disconnected(c.server.toString(), cause.getMessage(), options.reconnect().enabled() && fatal == null);
             if (options.reconnect().enabled() && fatal == null) {
                 state = State.RECONNECTING;
                 events.append(new ConnectionEvent.Disconnected(cause, true));
@@ -667,6 +694,7 @@ public final class ClientCore implements SessionListener {
             MqttOptions.Server target = servers.get(index);
             java.time.Duration delay = policy.delayBefore(attempt);
             events.append(new ConnectionEvent.Reconnecting(attempt, delay, target.toString()));
+            Object backoff = telemetry.backoffStarted(attempt, delay, target.toString());
             lock.lock();
             try {
                 long left = delay.toNanos();
@@ -681,9 +709,10 @@ public final class ClientCore implements SessionListener {
                 return;
             } finally {
                 lock.unlock();
+                telemetry.backoffEnded(backoff);
             }
             try {
-                connectOnce(target, index);
+                attempt(target, index);
                 return;
             } catch (MqttInterruptedException e) {
                 return;
@@ -695,8 +724,6 @@ public final class ClientCore implements SessionListener {
                     return;
                 }
                 last = e;
-                MqttException failure = e;
-                LOG.log(System.Logger.Level.DEBUG, () -> "reconnect attempt to " + target + " failed: " + failure.getMessage());
                 index = (index + 1) % servers.size();
             }
         }
@@ -766,6 +793,7 @@ public final class ClientCore implements SessionListener {
         switch (token) {
             case DeliveryImpl d -> {
                 if (d.fail(cause)) {
+                    telemetry.publishFailed();
                     releasePermit(d);
                 }
             }
@@ -870,6 +898,7 @@ public final class ClientCore implements SessionListener {
                 qos0Queued++;
             }
             accepted = true;
+            d.acceptedAt = telemetry.publishClock();
             if (offline && qos == Qos.AT_MOST_ONCE) {
                 offlineQos0.addLast(d);
             } else {
@@ -881,6 +910,7 @@ public final class ClientCore implements SessionListener {
                 offlineCount++;
                 offlineBytes += payload.length;
             }
+            telemetry.publishAccepted(topic, qos.value(), payload.length, offline);
         } catch (java.io.UncheckedIOException e) {
             releasePermit(d); // the store could not record it: not accepted
             throw new MqttException("cannot publish to " + Printable.quote(topic) + ": " + e.getMessage(), e);
@@ -989,7 +1019,7 @@ public final class ClientCore implements SessionListener {
     // ================================================================ subscribe and unsubscribe
 
     /** Subscribes; {@code handler} may be null for a receive-style subscription. */
-    public Subscription subscribe(List<TopicFilter> filters, MessageHandler handler, Wait wait) {
+    public Subscription subscribe(List<TopicFilter> filters, MessageHandler handler, Wait wait, Acknowledgement acknowledgement) {
         java.util.Objects.requireNonNull(wait, "wait");
         if (filters.isEmpty()) {
             throw new IllegalArgumentException("SUBSCRIBE needs at least one topic filter ([MQTT-3.8.3-3])");
@@ -1000,7 +1030,8 @@ public final class ClientCore implements SessionListener {
             wire.add(new Subscribe.Filter(f.filter(), f.qos().value()));
         }
         requireOpen();
-        SubscriptionImpl sub = new SubscriptionImpl(this, filters, handler, options.subscriptionBuffer(), ackTimeoutNanos);
+        SubscriptionImpl sub = new SubscriptionImpl(this, filters, handler, options.subscriptionBuffer(), ackTimeoutNanos,
+                acknowledgement == Acknowledgement.MANUAL);
         lock.lock();
         try {
             requireOpen();
@@ -1298,6 +1329,11 @@ public final class ClientCore implements SessionListener {
     @Override
     public void published(Object token) {
         DeliveryImpl d = (DeliveryImpl) token;
+        if (!d.isDone()) {
+            // Counted before completing (under the lock, like any failure): a thread woken by
+            // the completion finds it in the metrics.
+            telemetry.publishAcknowledged(d.topic(), d.qos().value(), d.sentAt);
+        }
         if (d.complete()) {
             releasePermit(d);
         }
@@ -1332,8 +1368,21 @@ public final class ClientCore implements SessionListener {
         if (targets == null && defaultSubscription != null) {
             targets = defaultSubscription;
         }
-        Message m = new Message(p.topic(), p.payload(), Qos.of(p.qos()), p.retain(), p.dup());
-        inbound.add(new Inbound(m, targets, ack));
+        telemetry.messageReceived(p.qos(), p.payload().length);
+        long receivedAt = conn.lastReceivedAt;
+        ManualAck manual = null;
+        if (ack != null) {
+            int manualTargets = 0;
+            for (int i = 0, n = targetCount(targets); i < n && targets != null; i++) {
+                manualTargets += target(targets, i).manualAck ? 1 : 0;
+            }
+            if (manualTargets > 0) {
+                manual = new ManualAck(this, conn, ack, manualTargets);
+            }
+        }
+        Message m = AckHandle.Messages.create(p.topic(), p.payload(), Qos.of(p.qos()), p.retain(), p.dup(),
+                manual == null || !target(targets, 0).manualAck ? null : manual.copyHandle(), receivedAt);
+        inbound.add(new Inbound(m, targets, ack, manual));
     }
 
     @Override
@@ -1423,6 +1472,7 @@ public final class ClientCore implements SessionListener {
                     break;
                 }
                 boolean disconnect = false;
+                long writing = System.nanoTime();
                 for (int i = 0; i < n; i++) {
                     Packet p = packets[i];
                     if (throttle != null && p.type() == Packet.PUBLISH && !throttle.tryAcquire()) {
@@ -1435,6 +1485,13 @@ public final class ClientCore implements SessionListener {
                                 throw new IOException("the connection ended while a publish waited for the publish throttle");
                             }
                         }
+                        writing = System.nanoTime(); // what the throttle held starts its clock now
+                    }
+                    if (trackers[i] instanceof DeliveryImpl d && d.sentAt == 0) {
+                        // The first write: the acknowledgement latency starts here, before the
+                        // bytes leave (the acknowledgement may be read before this loop ends).
+                        d.sentAt = writing;
+                        telemetry.publishWritten(d.topic(), d.qos().value(), d.acceptedAt, writing);
                     }
                     int size = PacketEncoder.encodedSize(p);
                     if (size > out.remaining()) {
@@ -1442,6 +1499,7 @@ public final class ClientCore implements SessionListener {
                     }
                     if (size > out.capacity()) {
                         c.transport.write(ByteBuffer.wrap(PacketEncoder.encode(p)));
+                        telemetry.wrote(size);
                     } else {
                         PacketEncoder.encode(p, out);
                     }
@@ -1495,8 +1553,9 @@ public final class ClientCore implements SessionListener {
         }
     }
 
-    private static void flush(Connection c, ByteBuffer out) throws IOException {
+    private void flush(Connection c, ByteBuffer out) throws IOException {
         if (out.position() > 0) {
+            telemetry.wrote(out.position());
             out.flip();
             c.transport.write(out);
             out.clear();
@@ -1507,6 +1566,7 @@ public final class ClientCore implements SessionListener {
         // QoS 0 has no acknowledgement: written is done, and frees its queue slot. It is marked
         // done before "sent" wakes Wait.SENT callers, so none of them can see it as only SENT.
         if (tracker instanceof DeliveryImpl d && d.qos() == Qos.AT_MOST_ONCE && d.complete()) {
+            telemetry.publishAcknowledged(d.topic(), 0, 0);
             lock.lock();
             try {
                 releasePermit(d);
@@ -1541,6 +1601,7 @@ public final class ClientCore implements SessionListener {
                     return;
                 }
                 c.lastReceivedAt = System.nanoTime();
+                telemetry.read(r);
                 buf.flip();
                 Packet p;
                 MqttException malformed = null;
@@ -1647,6 +1708,10 @@ public final class ClientCore implements SessionListener {
      * connection fails while the next message has not reached any subscription, it is given up
      * (the broker sends it again). A message that reached one subscription goes on to the others.
      *
+     * <p>A message with manual-acknowledgement targets is acknowledged when the application says
+     * so ({@link ManualAck}), not here; before handing one over, the reader waits while
+     * {@link MqttOptions#maxUnacknowledged()} such messages are still unacknowledged.
+     *
      * @return false if the connection failed and the reader should stop
      */
     private boolean handOffAll(Connection c, List<Inbound> inbound) throws InterruptedException {
@@ -1668,10 +1733,17 @@ public final class ClientCore implements SessionListener {
                         return true;
                     }
                     Inbound in = inbound.get(next);
+                    if (given == 0 && in.manual != null && !awaitAckRoom(c)) {
+                        return false; // given up: the broker sends it again
+                    }
                     int before = given;
                     given = offer(in, given);
                     if (before == 0 && given > 0 && in.ack != null) {
-                        session.acknowledge(in.ack); // the application has it
+                        if (in.manual == null) {
+                            session.acknowledge(in.ack); // the application has it
+                        } else {
+                            c.unacknowledged++; // the application acknowledges it (ManualAck)
+                        }
                     }
                     if (given < targetCount(in)) {
                         full = target(in, given);
@@ -1691,13 +1763,90 @@ public final class ClientCore implements SessionListener {
     }
 
     private static int targetCount(Inbound in) {
-        Object t = in.targets;
+        return targetCount(in.targets);
+    }
+
+    private static int targetCount(Object t) {
         return t == null ? 1 : t instanceof SubscriptionImpl ? 1 : ((List<?>) t).size();
     }
 
     private static SubscriptionImpl target(Inbound in, int i) {
-        Object t = in.targets;
+        return target(in.targets, i);
+    }
+
+    private static SubscriptionImpl target(Object t, int i) {
         return t instanceof SubscriptionImpl s ? s : (SubscriptionImpl) ((List<?>) t).get(i);
+    }
+
+    /**
+     * Waits, under the client lock (released while waiting), until fewer than
+     * {@link MqttOptions#maxUnacknowledged()} messages of this connection wait for a manual
+     * acknowledgement. The reader reads nothing meanwhile: back-pressure on the broker.
+     *
+     * @return false if the connection failed while waiting
+     */
+    private boolean awaitAckRoom(Connection c) throws InterruptedException {
+        if (c.unacknowledged < options.maxUnacknowledged()) {
+            return true;
+        }
+        c.readerPaused = true;
+        try {
+            while (c.unacknowledged >= options.maxUnacknowledged()) {
+                if (c.failed.get()) {
+                    return false;
+                }
+                ackRoom.awaitNanos(100_000_000L);
+            }
+            return true;
+        } finally {
+            c.readerPaused = false;
+            session.restartPingClock(System.nanoTime()); // see awaitRoom
+        }
+    }
+
+    /**
+     * The application acknowledged every manual copy of a message: its PUBACK or PUBREC may
+     * go, in arrival order (the session holds it back behind earlier unacknowledged ones).
+     */
+    void acknowledged(ManualAck m) {
+        lock.lock();
+        try {
+            if (state == State.CLOSED) {
+                return; // the session and its store are gone
+            }
+            session.acknowledge(m.ack);
+            if (m.conn.unacknowledged-- == options.maxUnacknowledged() || m.conn.readerPaused) {
+                ackRoom.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A snapshot of the client's metrics. Takes the client lock briefly for the gauges; recording never does. */
+    public ClientMetrics metrics() {
+        int inFlight;
+        int offline;
+        int unacked;
+        List<SubscriptionImpl> subs;
+        lock.lock();
+        try {
+            inFlight = session.publishesInFlight() + qos0Queued;
+            offline = offlineCount;
+            Connection c = conn;
+            unacked = c == null ? 0 : c.unacknowledged;
+            subs = new ArrayList<>(subscriptions);
+        } finally {
+            lock.unlock();
+        }
+        if (defaultSubscription != null) {
+            subs.add(defaultSubscription);
+        }
+        int buffered = 0;
+        for (SubscriptionImpl s : subs) {
+            buffered += s.queue.size();
+        }
+        return telemetry.snapshot(new Telemetry.Gauges(inFlight, offline, buffered, unacked));
     }
 
     /**
@@ -1719,10 +1868,17 @@ public final class ClientCore implements SessionListener {
         Message m = in.message;
         int i = from;
         while (i < count) {
+            SubscriptionImpl s = target(in, i);
+            boolean manual = in.manual != null && s.manualAck;
             // Each subscription gets its own payload array, so one consumer cannot change another's.
-            Message copy = i == 0 ? m : new Message(m.topic(), m.payload().clone(), m.qos(), m.retained(), m.duplicate());
-            if (!target(in, i).queue.offer(copy)) {
+            Message copy = i == 0 ? m : AckHandle.Messages.create(m.topic(), m.payload().clone(), m.qos(), m.retained(),
+                    m.duplicate(), manual ? in.manual.copyHandle() : null, AckHandle.Messages.receivedAt(m));
+            int r = s.queue.offer(copy);
+            if (r == MessageQueue.FULL) {
                 break;
+            }
+            if (r == MessageQueue.CLOSED && manual) {
+                copy.ack(); // nobody will read it: its acknowledgement must not hold back the others
             }
             i++;
         }

@@ -25,6 +25,8 @@ final class Connection {
     final java.util.concurrent.atomic.AtomicInteger owed = new java.util.concurrent.atomic.AtomicInteger();
     /** True while the reader waits for the writer to catch up on {@link #owed}. */
     volatile boolean readerWaitsForWriter;
+    /** Messages handed to manual-acknowledgement subscriptions and not yet acknowledged; guarded by the client lock. */
+    int unacknowledged;
     Thread reader;
     Thread writer;
     /** Volatile: set by the connecting thread after CONNACK, read by whichever thread sees the failure. */

@@ -14,6 +14,10 @@ final class DeliveryImpl extends Completion implements Delivery, SendTracker {
     private final Qos qos;
     private final long ackTimeoutNanos;
     private final Completion sent = new Completion();
+    /** When publish accepted it (System.nanoTime()), or 0 when no JFR recording asked; for the PublishSent event. */
+    long acceptedAt;
+    /** When its PUBLISH was first written, 0 before; the acknowledgement latency is measured from it. */
+    volatile long sentAt;
 
     DeliveryImpl(String topic, byte[] payload, boolean retain, Qos qos, long ackTimeoutNanos) {
         this.topic = topic;

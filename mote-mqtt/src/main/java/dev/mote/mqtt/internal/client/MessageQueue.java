@@ -24,24 +24,29 @@ final class MessageQueue {
         this.capacity = capacity;
     }
 
+    /** {@link #offer} results. */
+    static final int FULL = 0;
+    static final int ADDED = 1;
+    static final int CLOSED = 2;
+
     /**
      * Adds a message if there is room, without waiting.
      *
-     * @return false if the buffer is full; true if the message was added, or dropped because the
+     * @return {@link #FULL}, {@link #ADDED}, or {@link #CLOSED} if it was dropped because the
      *     queue is closed (nobody will read it)
      */
-    boolean offer(Message m) {
+    int offer(Message m) {
         lock.lock();
         try {
             if (closed) {
-                return true;
+                return CLOSED;
             }
             if (messages.size() >= capacity) {
-                return false;
+                return FULL;
             }
             messages.addLast(m);
             notEmpty.signal();
-            return true;
+            return ADDED;
         } finally {
             lock.unlock();
         }

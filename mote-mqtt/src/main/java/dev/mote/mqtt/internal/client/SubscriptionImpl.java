@@ -33,9 +33,13 @@ final class SubscriptionImpl implements Subscription, SendTracker {
     final boolean[] routed;
     volatile boolean active = true;
     private Thread handlerThread;
+    /** The application acknowledges this subscription's QoS 1 and 2 messages ({@code Message.ack()}). */
+    final boolean manualAck;
 
-    SubscriptionImpl(ClientCore core, List<TopicFilter> filters, MessageHandler handler, int capacity, long ackTimeoutNanos) {
+    SubscriptionImpl(ClientCore core, List<TopicFilter> filters, MessageHandler handler, int capacity, long ackTimeoutNanos,
+            boolean manualAck) {
         this.core = core;
+        this.manualAck = manualAck;
         this.filters = List.copyOf(filters);
         this.handler = handler;
         this.queue = new MessageQueue(capacity);
@@ -59,9 +63,12 @@ final class SubscriptionImpl implements Subscription, SendTracker {
         Message next;
         while ((next = queue.take(-1)) != null) {
             Message m = next;
+            Object recording = core.telemetry.handlerStarted(m);
             try {
                 handler.onMessage(m);
+                core.telemetry.handlerEnded(recording);
             } catch (Throwable t) {
+                core.telemetry.handlerEnded(recording);
                 // The handler's failure is the application's; the stream goes on with the next message.
                 LOG.log(System.Logger.Level.WARNING, () -> "message handler for " + filtersText()
                         + " threw on a message from " + Printable.quote(m.topic()) + "; continuing", t);
@@ -204,6 +211,6 @@ final class SubscriptionImpl implements Subscription, SendTracker {
 
     @Override
     public String toString() {
-        return "Subscription[" + filtersText() + (active ? "" : ", closed") + "]";
+        return "Subscription[" + filtersText() + (manualAck ? ", manual ack" : "") + (active ? "" : ", closed") + "]";
     }
 }
