@@ -1,5 +1,6 @@
 package dev.mote.it.socks;
 
+import dev.mote.it.broker.MosquittoBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -19,7 +20,6 @@ import dev.mote.mqtt.Subscription;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -32,7 +32,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -47,15 +46,13 @@ class SocksTest {
     /** Only the test proxy can resolve this name (.invalid never resolves, RFC 2606). */
     private static final String BROKER_NAME = "mosquitto.socks.invalid";
 
-    @TempDir
-    static Path dir;
-    static MosquittoProcess broker;
+    static MosquittoBroker broker;
     TestSocksProxy proxy;
 
     @BeforeAll
     static void startBroker() throws Exception {
-        assumeTrue(MosquittoProcess.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        broker = MosquittoProcess.start(dir.resolve("mosquitto"), null);
+        assumeTrue(MosquittoBroker.isAvailable(), MosquittoBroker.MISSING);
+        broker = MosquittoBroker.builder("socks").start();
     }
 
     @AfterAll

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.mote.it.socks.MosquittoProcess;
+import dev.mote.it.broker.MosquittoBroker;
 import dev.mote.mqtt.ConnectionEvent;
 import dev.mote.mqtt.Message;
 import dev.mote.mqtt.MqttClient;
@@ -37,14 +37,16 @@ class UnixSocketTest {
 
     @TempDir
     static Path dir;
-    static MosquittoProcess broker;
+    static MosquittoBroker broker;
+    static Path socket;
     static String url;
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(MosquittoProcess.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        Path socket = dir.resolve("mosq.sock");
-        broker = MosquittoProcess.start(dir.resolve("mosquitto"), socket);
+        assumeTrue(MosquittoBroker.isAvailable(), MosquittoBroker.MISSING);
+        socket = dir.resolve("mosq.sock");
+        // Persistent, so the restart scenario finds its session; a TCP listener beside the socket.
+        broker = MosquittoBroker.builder("unix").persistence(true).config("listener 0 " + socket).start();
         url = "unix://" + socket;
     }
 
@@ -109,10 +111,10 @@ class UnixSocketTest {
                 // skip the first Connected
             }
             broker.stop();
-            assertFalse(Files.exists(broker.socket()), "Mosquitto removed its socket file on the way out");
+            assertFalse(Files.exists(socket), "Mosquitto removed its socket file on the way out");
             ConnectionEvent lost = c.nextConnectionEvent(Duration.ofSeconds(5));
             assertTrue(lost instanceof ConnectionEvent.Disconnected d && d.willReconnect(), String.valueOf(lost));
-            broker.start();
+            broker.restart();
             ConnectionEvent.Connected again = awaitConnected(c);
             assertEquals(url, again.server());
             assertTrue(again.reconnect());
