@@ -43,14 +43,16 @@ public final class MosquittoBroker implements Broker, AutoCloseable {
     private final Path configFile;
     private final Path logFile;
     private final int port;
+    private final List<Integer> extraPorts;
     private Process process;
 
-    private MosquittoBroker(String name, Path dir, int port) {
+    private MosquittoBroker(String name, Path dir, int port, List<Integer> extraPorts) {
         this.name = name;
         this.dir = dir;
         this.configFile = dir.resolve("mosquitto.conf");
         this.logFile = dir.resolve("mosquitto.log");
         this.port = port;
+        this.extraPorts = List.copyOf(extraPorts);
     }
 
     // ---------------------------------------------------------------- finding the binary
@@ -128,6 +130,7 @@ public final class MosquittoBroker implements Broker, AutoCloseable {
         private final String name;
         private final List<String> config = new ArrayList<>();
         private final Map<String, byte[]> files = new LinkedHashMap<>();
+        private final List<Integer> extraPorts = new ArrayList<>();
         private boolean persistence;
         private boolean anonymous = true;
 
@@ -141,6 +144,20 @@ public final class MosquittoBroker implements Broker, AutoCloseable {
          */
         public Builder config(String snippet) {
             config.add(snippet);
+            return this;
+        }
+
+        /**
+         * Adds a listener on {@code port} of 127.0.0.1 with its own settings (e.g. {@code cafile ...},
+         * {@code require_certificate true}); start returns once it accepts connections too.
+         */
+        public Builder listener(int port, String... settings) {
+            StringBuilder c = new StringBuilder("listener ").append(port).append(' ').append(Net.LOOPBACK);
+            for (String line : settings) {
+                c.append('\n').append(line);
+            }
+            config.add(c.toString());
+            extraPorts.add(port);
             return this;
         }
 
@@ -171,7 +188,7 @@ public final class MosquittoBroker implements Broker, AutoCloseable {
             IllegalStateException last = null;
             for (int attempt = 0; attempt < 3; attempt++) {
                 Path dir = prepareDirectory();
-                MosquittoBroker b = new MosquittoBroker(name, dir, Net.freePort());
+                MosquittoBroker b = new MosquittoBroker(name, dir, Net.freePort(), extraPorts);
                 try {
                     b.writeConfig(this);
                     b.launch();
@@ -268,10 +285,14 @@ public final class MosquittoBroker implements Broker, AutoCloseable {
         }
         RUNNING.add(p);
         process = p;
-        if (!Net.awaitAccepting(port, START_TIMEOUT, () -> !p.isAlive())) {
-            String why = p.isAlive() ? "did not accept connections on port " + port + " within " + START_TIMEOUT.toSeconds() + " s"
-                    : "exited with code " + p.exitValue();
-            throw new IllegalStateException("mosquitto (" + name + ") " + why + "\n" + diagnostics());
+        List<Integer> ports = new ArrayList<>(extraPorts);
+        ports.add(0, port);
+        for (int listening : ports) {
+            if (!Net.awaitAccepting(listening, START_TIMEOUT, () -> !p.isAlive())) {
+                String why = p.isAlive() ? "did not accept connections on port " + listening + " within "
+                        + START_TIMEOUT.toSeconds() + " s" : "exited with code " + p.exitValue();
+                throw new IllegalStateException("mosquitto (" + name + ") " + why + "\n" + diagnostics());
+            }
         }
     }
 

@@ -36,7 +36,7 @@ class AlpnTest {
         assumeTrue(TestPki.available(), "openssl is not installed");
         assumeTrue(TlsMosquitto.available(), "mosquitto is not installed (apt-get install mosquitto)");
         pki = new TestPki(dir.resolve("pki"));
-        broker = new TlsMosquitto(pki, dir);
+        broker = new TlsMosquitto(pki);
         frontEnd = new AlpnFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, AWS, broker.plain);
     }
 

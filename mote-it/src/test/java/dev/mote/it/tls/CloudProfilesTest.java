@@ -57,7 +57,7 @@ class CloudProfilesTest {
         assumeTrue(TestPki.available(), "openssl is not installed");
         assumeTrue(TlsMosquitto.available(), "mosquitto is not installed (apt-get install mosquitto)");
         pki = new TestPki(dir.resolve("pki"));
-        broker = new TlsMosquitto(pki, dir);
+        broker = new TlsMosquitto(pki);
         aws = new AlpnFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, "x-amzn-mqtt-ca", broker.plain);
         azure = new ConnectRecordingFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, broker.plain);
     }

@@ -48,7 +48,7 @@ class MosquittoTlsTest {
         assumeTrue(TestPki.available(), "openssl is not installed");
         assumeTrue(TlsMosquitto.available(), "mosquitto is not installed (apt-get install mosquitto)");
         pki = new TestPki(dir.resolve("pki"));
-        broker = new TlsMosquitto(pki, dir);
+        broker = new TlsMosquitto(pki);
         trustCa = TlsConfig.builder().trustPem(pki.caCert).build();
     }
 

@@ -45,7 +45,7 @@ class TlsMeasurementsTest {
         assumeTrue(TestPki.available(), "openssl is not installed");
         assumeTrue(TlsMosquitto.available(), "mosquitto is not installed (apt-get install mosquitto)");
         pki = new TestPki(dir.resolve("pki"));
-        broker = new TlsMosquitto(pki, dir);
+        broker = new TlsMosquitto(pki);
     }
 
     @AfterAll

@@ -56,7 +56,7 @@ class HttpProxyTest {
         hivemq = WsHiveMq.running();
         trustCa = TlsConfig.builder().trustPem(hivemq.pki.caCert).build();
         if (WsMosquitto.available()) {
-            mosquitto = new WsMosquitto(hivemq.pki, dir.resolve("mosquitto"));
+            mosquitto = new WsMosquitto(hivemq.pki);
         }
         open = new TestHttpProxy();
         guarded = new TestHttpProxy(USER, PASSWORD);
