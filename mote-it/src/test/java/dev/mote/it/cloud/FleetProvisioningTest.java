@@ -72,7 +72,7 @@ class FleetProvisioningTest {
         claimCert = Files.readString(cert);
         claimKey = Files.readString(key);
         ca = Files.readString(pki.caCert);
-        broker = new CloudMosquitto(pki, Files.createDirectories(dir.resolve("broker")));
+        broker = new CloudMosquitto(pki);
         responder = new AwsProvisioningResponder(pki, dir.resolve("responder"), broker.plain, TEMPLATE);
     }
 
