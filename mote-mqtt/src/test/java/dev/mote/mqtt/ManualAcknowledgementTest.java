@@ -112,6 +112,32 @@ class ManualAcknowledgementTest {
         assertEquals(0, client.metrics().unacknowledged());
     }
 
+    /**
+     * A handler that throws has not acknowledged its message; left so, it would hold back every
+     * later acknowledgement. The client acknowledges it (and logs a warning), so the next
+     * message's acknowledgement, given by the handler, leaves too.
+     */
+    @Test
+    void aThrowingHandlerDoesNotHoldBackLaterAcknowledgements() {
+        MqttClient client = connect(options());
+        java.util.concurrent.CountDownLatch second = new java.util.concurrent.CountDownLatch(1);
+        Async<Subscription> f = Async.start("subscribe", () -> client.subscribe(List.of(TopicFilter.of("t/#", Qos.AT_LEAST_ONCE)),
+                m -> {
+                    if (m.payloadAsString().equals("boom")) {
+                        throw new IllegalStateException("handler failure for the test");
+                    }
+                    m.ack();
+                    second.countDown();
+                }, Wait.ACK, Acknowledgement.MANUAL));
+        Subscribe s = peer.expect(Subscribe.class);
+        peer.send(new Suback(s.packetId(), new int[] {1}));
+        f.get(WAIT);
+        peer.sendTogether(publish("t/a", "boom", 1, 31), publish("t/b", "fine", 1, 32));
+        assertEquals(31, peer.expect(Puback.class).packetId());
+        assertEquals(32, peer.expect(Puback.class).packetId());
+        assertEquals(0, client.metrics().unacknowledged());
+    }
+
     @Test
     void qos2PubrecWaitsForTheAckAndADuplicateMeanwhileIsNotDeliveredAgain() {
         MqttClient client = connect(options());

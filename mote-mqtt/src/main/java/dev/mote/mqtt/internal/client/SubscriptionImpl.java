@@ -70,8 +70,15 @@ final class SubscriptionImpl implements Subscription, SendTracker {
             } catch (Throwable t) {
                 core.telemetry.handlerEnded(recording);
                 // The handler's failure is the application's; the stream goes on with the next message.
+                // In manual mode the message is acknowledged all the same: 3.1.1 has no negative
+                // acknowledgement, and one left unacknowledged would hold back every later one.
+                boolean acked = m.needsAck();
+                if (acked) {
+                    m.ack();
+                }
                 LOG.log(System.Logger.Level.WARNING, () -> "message handler for " + filtersText()
-                        + " threw on a message from " + Printable.quote(m.topic()) + "; continuing", t);
+                        + " threw on a message from " + Printable.quote(m.topic())
+                        + (acked ? "; the message was acknowledged so later ones are not held back" : "") + "; continuing", t);
             }
         }
     }
