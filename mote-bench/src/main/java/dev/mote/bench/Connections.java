@@ -65,6 +65,11 @@ final class Connections {
         int threads1 = ProcStat.platformThreads();
         long heap1 = ProcStat.heapAfterGc();
         long rss1 = ProcStat.rssBytes();
+        if (Boolean.getBoolean("bench.histogram")) {
+            // For finding what a connection holds: jcmd PID GC.class_histogram meanwhile.
+            System.err.println("[bench] connected; pid " + ProcessHandle.current().pid() + ", pausing 15 s for a histogram");
+            Thread.sleep(15_000);
+        }
         try (ExecutorService exec = Executors.newVirtualThreadPerTaskExecutor()) {
             Semaphore closing = new Semaphore(64);
             for (BenchClient c : clients) {
