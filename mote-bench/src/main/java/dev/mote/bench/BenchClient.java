@@ -10,6 +10,16 @@ import java.util.function.Consumer;
  */
 public interface BenchClient extends AutoCloseable {
 
+    /**
+     * The in-flight window every adapter uses (publishes not yet completed), read when a client is
+     * created: 65,535 (the packet-id space, the most any of them allows) unless the driver lowers
+     * it for every client alike ({@code --window N}, and 1,000 for QoS 2 end to end, see Main).
+     */
+    static int window() {
+        Integer w = Main.WINDOW.get();
+        return w != null ? w : Integer.getInteger("bench.window", 65_535);
+    }
+
     /** Connects with a clean session and waits for CONNACK. */
     void connect(String host, int port, String clientId) throws Exception;
 

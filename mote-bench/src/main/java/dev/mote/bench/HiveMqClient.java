@@ -15,9 +15,9 @@ import java.util.function.Consumer;
  * publish's CompletableFuture (completed on PUBACK/PUBCOMP, or on writing for QoS 0) releases it.
  */
 final class HiveMqClient implements BenchClient {
-    static final int WINDOW = 65_535;
+    private final int windowSize = BenchClient.window();
     private Mqtt3AsyncClient client;
-    private final Semaphore window = new Semaphore(WINDOW);
+    private final Semaphore window = new Semaphore(windowSize);
     private final AtomicLong failed = new AtomicLong();
 
     @Override
@@ -50,10 +50,10 @@ final class HiveMqClient implements BenchClient {
 
     @Override
     public boolean awaitPublished(Duration timeout) throws Exception {
-        if (!window.tryAcquire(WINDOW, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        if (!window.tryAcquire(windowSize, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
             return false;
         }
-        window.release(WINDOW);
+        window.release(windowSize);
         return true;
     }
 

@@ -19,8 +19,8 @@ final class MoteClient implements BenchClient {
     public void connect(String host, int port, String clientId) {
         MqttOptions options = MqttOptions.builder("mqtt://" + host + ":" + port)
                 .clientId(clientId)
-                .inFlightWindow(65_535)
-                .qos2InFlightWindow(65_535)
+                .inFlightWindow(BenchClient.window())
+                .qos2InFlightWindow(BenchClient.window())
                 .connectTimeout(Duration.ofSeconds(30))
                 .ackTimeout(Duration.ofSeconds(60))
                 .build();

@@ -17,9 +17,9 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * released by Paho's own completion listener. 65,000 rather than 65,535 keeps message ids free.
  */
 final class PahoClient implements BenchClient {
-    static final int WINDOW = 65_000;
+    private final int windowSize = Math.min(65_000, BenchClient.window());
     private MqttAsyncClient client;
-    private final Semaphore window = new Semaphore(WINDOW);
+    private final Semaphore window = new Semaphore(windowSize);
     private final AtomicLong failed = new AtomicLong();
     private final IMqttActionListener completion = new IMqttActionListener() {
         @Override
@@ -65,10 +65,10 @@ final class PahoClient implements BenchClient {
 
     @Override
     public boolean awaitPublished(Duration timeout) throws Exception {
-        if (!window.tryAcquire(WINDOW, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        if (!window.tryAcquire(windowSize, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
             return false;
         }
-        window.release(WINDOW);
+        window.release(windowSize);
         return true;
     }
 

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The broker's ceiling at QoS 0: a raw socket writes pre-encoded PUBLISH packets in 64 KiB writes
+ * The broker's ceiling at QoS 0: a raw socket writes pre-encoded PUBLISH packets in 4 KiB writes
  * and a raw reader counts what the broker forwards. No client library is involved.
  */
 final class RawCeiling {
@@ -56,7 +56,7 @@ final class RawCeiling {
             Raw.read(new BufferedInputStream(pubIn), body);
 
             byte[] one = Raw.publishQos0(topic, new byte[size]);
-            int perBatch = Math.max(1, (1 << 16) / one.length);
+            int perBatch = Math.max(1, Integer.getInteger("bench.rawBatch", 4096) / one.length);
             byte[] batch = new byte[perBatch * one.length];
             for (int i = 0; i < perBatch; i++) {
                 System.arraycopy(one, 0, batch, i * one.length, one.length);

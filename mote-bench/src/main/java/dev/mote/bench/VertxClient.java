@@ -19,10 +19,10 @@ import java.util.function.Consumer;
  * the publish-completion handler (PUBACK/PUBCOMP) or, for QoS 0, the written future releases it.
  */
 final class VertxClient implements BenchClient {
-    static final int WINDOW = 65_535;
+    private final int windowSize = BenchClient.window();
     private static volatile Vertx vertx;
     private MqttClient client;
-    private final Semaphore window = new Semaphore(WINDOW);
+    private final Semaphore window = new Semaphore(windowSize);
     private final AtomicLong failed = new AtomicLong();
     private volatile CompletableFuture<Void> suback;
 
@@ -54,7 +54,7 @@ final class VertxClient implements BenchClient {
                 .setClientId(clientId)
                 .setCleanSession(true)
                 .setKeepAliveInterval(60)
-                .setMaxInflightQueue(WINDOW)
+                .setMaxInflightQueue(windowSize)
                 .setAutoKeepAlive(true);
         client = MqttClient.create(vertx(), o);
         client.publishCompletionHandler(id -> window.release());
@@ -91,10 +91,10 @@ final class VertxClient implements BenchClient {
 
     @Override
     public boolean awaitPublished(Duration timeout) throws Exception {
-        if (!window.tryAcquire(WINDOW, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        if (!window.tryAcquire(windowSize, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
             return false;
         }
-        window.release(WINDOW);
+        window.release(windowSize);
         return true;
     }
 
