@@ -1,6 +1,5 @@
 package dev.mote.bench;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 
@@ -24,9 +23,5 @@ record Stats(double median, double min, double max, int runs) {
         String m = String.format(java.util.Locale.ROOT, pattern, median);
         return runs == 1 ? m : m + " (" + String.format(java.util.Locale.ROOT, pattern, min) + "–"
                 + String.format(java.util.Locale.ROOT, pattern, max) + ")";
-    }
-
-    static double[] values(double... v) {
-        return Arrays.copyOf(v, v.length);
     }
 }
