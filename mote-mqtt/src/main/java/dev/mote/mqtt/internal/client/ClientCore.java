@@ -71,6 +71,11 @@ public final class ClientCore implements SessionListener {
     private static final System.Logger LOG = System.getLogger("dev.mote.mqtt");
     private static final int READ_BUFFER = 64 * 1024;
     private static final int WRITE_BUFFER = 64 * 1024;
+    /**
+     * Read and write buffers start this small and grow to the sizes above once traffic fills
+     * them, so an idle connection holds 8 KiB of buffers rather than 128 KiB.
+     */
+    private static final int FIRST_BUFFER = 4 * 1024;
     private static final int WRITE_BATCH = 256;
     /**
      * Packets the session made itself (acknowledgements, PUBREL, PINGREQ) that may wait for the
@@ -1452,7 +1457,7 @@ public final class ClientCore implements SessionListener {
     private void runWriter(Connection c) {
         Packet[] packets = new Packet[WRITE_BATCH];
         Object[] trackers = new Object[WRITE_BATCH];
-        ByteBuffer out = ByteBuffer.allocateDirect(WRITE_BUFFER);
+        ByteBuffer out = ByteBuffer.allocateDirect(FIRST_BUFFER);
         int n = 0;
         try {
             while (true) {
@@ -1496,6 +1501,9 @@ public final class ClientCore implements SessionListener {
                     int size = PacketEncoder.encodedSize(p);
                     if (size > out.remaining()) {
                         flush(c, out);
+                        if (out.capacity() < WRITE_BUFFER) {
+                            out = ByteBuffer.allocateDirect(WRITE_BUFFER);
+                        }
                     }
                     if (size > out.capacity()) {
                         c.transport.write(ByteBuffer.wrap(PacketEncoder.encode(p)));
@@ -1587,7 +1595,7 @@ public final class ClientCore implements SessionListener {
     }
 
     private void runReader(Connection c) {
-        ByteBuffer buf = ByteBuffer.allocateDirect(READ_BUFFER);
+        ByteBuffer buf = ByteBuffer.allocateDirect(FIRST_BUFFER);
         PacketDecoder decoder = new PacketDecoder(options.maxIncomingPacketSize());
         ArrayList<Packet> batch = new ArrayList<>();
         ArrayList<Inbound> received = new ArrayList<>();
@@ -1602,6 +1610,7 @@ public final class ClientCore implements SessionListener {
                 }
                 c.lastReceivedAt = System.nanoTime();
                 telemetry.read(r);
+                boolean filled = !buf.hasRemaining();
                 buf.flip();
                 Packet p;
                 MqttException malformed = null;
@@ -1614,6 +1623,9 @@ public final class ClientCore implements SessionListener {
                             + e.getMessage() + "; the connection was closed");
                 }
                 buf.compact();
+                if (filled && buf.capacity() < READ_BUFFER) {
+                    buf = ByteBuffer.allocateDirect(READ_BUFFER).put(buf.flip());
+                }
                 if (!batch.isEmpty()) {
                     if (!process(c, batch, received)) {
                         return;
