@@ -4,7 +4,6 @@ import dev.mote.mqtt.internal.tls.TestPki;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mote.mqtt.MqttClient;
 import dev.mote.mqtt.MqttException;
@@ -33,10 +32,8 @@ class AlpnTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(TestPki.available(), "openssl is not installed");
-        assumeTrue(TlsMosquitto.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        pki = new TestPki(dir.resolve("pki"));
-        broker = new TlsMosquitto(pki);
+        broker = TlsMosquitto.startWithPki(dir);
+        pki = broker.pki;
         frontEnd = new AlpnFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, AWS, broker.plain);
     }
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mote.mqtt.CloudProfile;
 import dev.mote.mqtt.Message;
@@ -54,10 +53,8 @@ class CloudProfilesTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(TestPki.available(), "openssl is not installed");
-        assumeTrue(TlsMosquitto.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        pki = new TestPki(dir.resolve("pki"));
-        broker = new TlsMosquitto(pki);
+        broker = TlsMosquitto.startWithPki(dir);
+        pki = broker.pki;
         aws = new AlpnFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, "x-amzn-mqtt-ca", broker.plain);
         azure = new ConnectRecordingFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, broker.plain);
     }

@@ -2,7 +2,6 @@ package dev.mote.it.tls;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mote.mqtt.MqttClient;
 import dev.mote.mqtt.MqttConfig;
@@ -32,10 +31,8 @@ class ConfigTlsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(TestPki.available(), "openssl is not installed");
-        assumeTrue(TlsMosquitto.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        pki = new TestPki(dir.resolve("pki"));
-        broker = new TlsMosquitto(pki);
+        broker = TlsMosquitto.startWithPki(dir);
+        pki = broker.pki;
         frontEnd = new AlpnFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, AWS, broker.plain);
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mote.mqtt.Message;
 import dev.mote.mqtt.MqttClient;
@@ -45,10 +44,8 @@ class MosquittoTlsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(TestPki.available(), "openssl is not installed");
-        assumeTrue(TlsMosquitto.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        pki = new TestPki(dir.resolve("pki"));
-        broker = new TlsMosquitto(pki);
+        broker = TlsMosquitto.startWithPki(dir);
+        pki = broker.pki;
         trustCa = TlsConfig.builder().trustPem(pki.caCert).build();
     }
 

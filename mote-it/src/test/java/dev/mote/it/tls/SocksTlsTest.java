@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mote.it.socks.TestSocksProxy;
 import dev.mote.mqtt.Message;
@@ -46,10 +45,8 @@ class SocksTlsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(TestPki.available(), "openssl is not installed");
-        assumeTrue(TlsMosquitto.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        pki = new TestPki(dir.resolve("pki"));
-        broker = new TlsMosquitto(pki);
+        broker = TlsMosquitto.startWithPki(dir);
+        pki = broker.pki;
         trustCa = TlsConfig.builder().trustPem(pki.caCert).build();
     }
 

@@ -2,7 +2,6 @@ package dev.mote.it.tls;
 
 import dev.mote.mqtt.internal.tls.TestPki;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mote.mqtt.Delivery;
 import dev.mote.mqtt.MqttClient;
@@ -42,10 +41,8 @@ class TlsMeasurementsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(TestPki.available(), "openssl is not installed");
-        assumeTrue(TlsMosquitto.available(), "mosquitto is not installed (apt-get install mosquitto)");
-        pki = new TestPki(dir.resolve("pki"));
-        broker = new TlsMosquitto(pki);
+        broker = TlsMosquitto.startWithPki(dir);
+        pki = broker.pki;
     }
 
     @AfterAll

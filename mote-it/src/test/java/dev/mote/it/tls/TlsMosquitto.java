@@ -5,6 +5,8 @@ import dev.mote.it.broker.Net;
 import dev.mote.mqtt.internal.tls.TestPki;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 /**
  * One Mosquitto (the shared {@link MosquittoBroker} fixture) with a listener per TLS situation:
  * server-only TLS, mutual TLS, a certificate for the wrong host, an expired certificate, a
@@ -19,11 +21,21 @@ final class TlsMosquitto implements AutoCloseable {
     final int plain;
     private final MosquittoBroker broker;
 
-    static boolean available() {
-        return MosquittoBroker.isAvailable();
+    /** The test CA and certificates the listeners use. */
+    final TestPki pki;
+
+    /**
+     * Makes a test PKI under {@code dir} and starts the broker with it; skips the calling test
+     * class (JUnit assumption) where openssl or mosquitto is missing.
+     */
+    static TlsMosquitto startWithPki(Path dir) throws Exception {
+        assumeTrue(TestPki.available(), "openssl is not installed");
+        assumeTrue(MosquittoBroker.isAvailable(), MosquittoBroker.MISSING);
+        return new TlsMosquitto(new TestPki(dir.resolve("pki")));
     }
 
-    TlsMosquitto(TestPki pki) {
+    private TlsMosquitto(TestPki pki) {
+        this.pki = pki;
         Path d = pki.dir;
         Path ca = d.resolve("ca.pem");
         broker = MosquittoBroker.builder("tls")
