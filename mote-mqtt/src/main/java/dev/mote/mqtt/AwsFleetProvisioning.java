@@ -63,6 +63,7 @@ public final class AwsFleetProvisioning {
      * @param deviceConfiguration the template's device configuration (may be empty)
      */
     public record Registration(String thingName, Map<String, String> deviceConfiguration) {
+        /** Checks the components: an invalid one is an {@link IllegalArgumentException} naming it. */
         public Registration {
             deviceConfiguration = Map.copyOf(deviceConfiguration);
         }
@@ -74,6 +75,7 @@ public final class AwsFleetProvisioning {
     private final ReentrantLock oneAtATime = new ReentrantLock();
 
     /**
+     * Provisioning over a client already connected with the claim certificate.
      * @param claimClient  a client connected to AWS IoT with the claim certificate
      * @param templateName the provisioning template's name
      * @param timeout      how long each request waits for its answer

@@ -98,6 +98,7 @@ public sealed interface CloudProfile permits CloudProfile.AwsIotCore, CloudProfi
             }
         }
 
+        /** Checks the components: an invalid one is an {@link IllegalArgumentException} naming it. */
         public AwsIotCore {
             Objects.requireNonNull(auth, "auth");
             positive(maxPayloadBytes, "maxPayloadBytes");
@@ -171,6 +172,7 @@ public sealed interface CloudProfile permits CloudProfile.AwsIotCore, CloudProfi
         /** The api-version Microsoft's MQTT page recommends (2025-03-19). */
         public static final String API_VERSION = "2021-04-12";
 
+        /** Checks the components: an invalid one is an {@link IllegalArgumentException} naming it. */
         public AzureIotHub {
             Objects.requireNonNull(deviceId, "deviceId");
             if (deviceId.isEmpty() || deviceId.getBytes(StandardCharsets.UTF_8).length > 128) {

@@ -10,6 +10,7 @@ public final class ConfigException extends IllegalArgumentException {
     private final String location;
 
     /**
+     * Creates the error for {@code key} at {@code location}.
      * @param key      the key, as written in files ({@code keepAlive}), or null for a problem
      *                 not tied to one key (a file that is not JSON)
      * @param location where the key was given, e.g. {@code "mote.json, line 4"}, or null

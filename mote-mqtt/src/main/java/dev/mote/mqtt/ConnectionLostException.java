@@ -5,6 +5,7 @@ package dev.mote.mqtt;
  * no PINGRESP within the keep-alive deadline. The cause, when there is one, tells which.
  */
 public final class ConnectionLostException extends MqttException {
+    /** Creates the exception with its message and cause. */
     public ConnectionLostException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -7,6 +7,7 @@ package dev.mote.mqtt;
 public class ConnectionRefusedException extends MqttException {
     private final int returnCode;
 
+    /** Creates the exception with its message; {@code returnCode} is the CONNACK code. */
     public ConnectionRefusedException(int returnCode, String message) {
         super(message);
         this.returnCode = returnCode;

@@ -20,6 +20,7 @@ import java.util.Objects;
 public record DeviceIdentity(String endpoint, int port, String clientId, String caPem, String certificatePem,
                              String privateKeyPem, List<String> alpn) {
 
+    /** Checks the components: an invalid one is an {@link IllegalArgumentException} naming it. */
     public DeviceIdentity {
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(clientId, "clientId");

@@ -40,6 +40,7 @@ public final class Message {
     private final long receivedAt;
 
     /**
+     * Creates a message as received (applications build one mainly in tests).
      * @param topic     the topic it was published to (never a wildcard)
      * @param payload   the bytes, possibly empty; the array belongs to the receiver
      * @param qos       the QoS it was delivered with (at most the subscription's granted QoS)

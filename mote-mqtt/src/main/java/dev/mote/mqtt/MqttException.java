@@ -6,10 +6,12 @@ package dev.mote.mqtt;
  * {@link IllegalArgumentException}, at the call that passed them.
  */
 public class MqttException extends RuntimeException {
+    /** Creates the exception with its message. */
     public MqttException(String message) {
         super(message);
     }
 
+    /** Creates the exception with its message and cause. */
     public MqttException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -5,6 +5,7 @@ package dev.mote.mqtt;
  * before this is thrown, so code further up still sees the interruption.
  */
 public final class MqttInterruptedException extends MqttException {
+    /** Creates the exception with its message and cause. */
     public MqttInterruptedException(String message, InterruptedException cause) {
         super(message, cause);
     }

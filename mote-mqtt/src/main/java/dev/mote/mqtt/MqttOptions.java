@@ -280,6 +280,7 @@ public final class MqttOptions {
         return will;
     }
 
+    /** Whether the session starts clean (CleanSession=1). */
     public boolean cleanSession() {
         return cleanSession;
     }

@@ -5,6 +5,7 @@ package dev.mote.mqtt;
  * a publish may still be acknowledged later, and its {@link Delivery} will say so.
  */
 public final class MqttTimeoutException extends MqttException {
+    /** Creates the exception with its message. */
     public MqttTimeoutException(String message) {
         super(message);
     }

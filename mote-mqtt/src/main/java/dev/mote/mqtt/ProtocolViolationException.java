@@ -6,6 +6,7 @@ package dev.mote.mqtt;
  * says what the broker did.
  */
 public final class ProtocolViolationException extends MqttException {
+    /** Creates the exception with its message. */
     public ProtocolViolationException(String message) {
         super(message);
     }

@@ -12,6 +12,7 @@ public final class ProvisioningException extends MqttException {
     private final boolean timedOut;
 
     /**
+     * Creates the error of one provisioning request.
      * @param operation    the request, e.g. {@code RegisterThing}
      * @param statusCode   the cloud's status code, or -1 if it sent none
      * @param errorCode    the cloud's error code, or null

@@ -18,6 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public record ReconnectPolicy(boolean enabled, Duration minDelay, Duration maxDelay, int maxAttempts) {
 
+    /** Checks the components: an invalid one is an {@link IllegalArgumentException} naming it. */
     public ReconnectPolicy {
         Objects.requireNonNull(minDelay, "minDelay");
         Objects.requireNonNull(maxDelay, "maxDelay");

@@ -136,6 +136,7 @@ public final class SocksProxy {
         return new SocksProxy(version, host, port, info.substring(0, colon), info.substring(colon + 1));
     }
 
+    /** The SOCKS protocol version spoken to the proxy. */
     public Version version() {
         return version;
     }
@@ -145,6 +146,7 @@ public final class SocksProxy {
         return host;
     }
 
+    /** The proxy's port. */
     public int port() {
         return port;
     }

@@ -10,6 +10,7 @@ public final class SubscriptionRefusedException extends MqttException {
     private final transient Subscription subscription;
     private final List<String> refused;
 
+    /** Creates the exception with its message; {@code refused} lists the refused filters. */
     public SubscriptionRefusedException(String message, List<String> refused, Subscription subscription) {
         super(message);
         this.refused = List.copyOf(refused);

@@ -11,6 +11,7 @@ import java.util.Objects;
  * @param qos    the maximum QoS asked for
  */
 public record TopicFilter(String filter, Qos qos) {
+    /** Checks the components: an invalid one is an {@link IllegalArgumentException} naming it. */
     public TopicFilter {
         Objects.requireNonNull(filter, "filter");
         Objects.requireNonNull(qos, "qos");

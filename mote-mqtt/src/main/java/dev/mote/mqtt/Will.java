@@ -14,6 +14,7 @@ import java.util.Objects;
  * @param retain  whether the broker retains it
  */
 public record Will(String topic, byte[] payload, Qos qos, boolean retain) {
+    /** Checks the components: an invalid one is an {@link IllegalArgumentException} naming it. */
     public Will {
         Objects.requireNonNull(topic, "topic");
         Objects.requireNonNull(payload, "payload");
@@ -30,6 +31,7 @@ public record Will(String topic, byte[] payload, Qos qos, boolean retain) {
         return new Will(topic, payload.getBytes(StandardCharsets.UTF_8), qos, retain);
     }
 
+    /** A copy of the will's payload. */
     @Override
     public byte[] payload() {
         return payload.clone();
