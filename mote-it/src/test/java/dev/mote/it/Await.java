@@ -9,12 +9,12 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** Bounded waits for conditions the scenarios cannot be told about directly. */
-final class Await {
+public final class Await {
     private Await() {
     }
 
     /** Polls {@code condition} until it holds; fails with {@code what} if it does not within {@code timeout}. */
-    static void until(Duration timeout, BooleanSupplier condition, Supplier<String> what) {
+    public static void until(Duration timeout, BooleanSupplier condition, Supplier<String> what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {
@@ -28,7 +28,7 @@ final class Await {
      * Checks that {@code condition} keeps holding for the whole of {@code period}; fails as soon
      * as it does not. The one wait that is a duration by design: it observes a protocol timer.
      */
-    static void holdsFor(Duration period, BooleanSupplier condition, Supplier<String> what) {
+    public static void holdsFor(Duration period, BooleanSupplier condition, Supplier<String> what) {
         long end = System.nanoTime() + period.toNanos();
         while (System.nanoTime() - end < 0) {
             if (!condition.getAsBoolean()) {

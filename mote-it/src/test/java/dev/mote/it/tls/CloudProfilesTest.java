@@ -1,5 +1,6 @@
 package dev.mote.it.tls;
 
+import dev.mote.it.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,13 +24,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
@@ -55,15 +54,13 @@ class CloudProfilesTest {
     static void start() throws Exception {
         broker = TlsMosquitto.startWithPki(dir);
         pki = broker.pki;
-        aws = new AlpnFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, "x-amzn-mqtt-ca", broker.plain);
+        aws = broker.awsFrontEnd();
         azure = new ConnectRecordingFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, broker.plain);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (aws != null) {
-            aws.close();
-        }
+        // the front end closes with the broker
         if (azure != null) {
             azure.close();
         }
@@ -81,15 +78,6 @@ class CloudProfilesTest {
                 .tls(TlsConfig.builder().trustPem(pki.caCert).clientCertificate(pki.clientRsaCert, pki.clientRsaPkcs1Key).build());
     }
 
-    private static void await(Duration timeout, BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout.toMillis() + " ms: " + what);
-            }
-            Thread.sleep(10);
-        }
-    }
 
     @Test
     void awsPacesPublishesTo100PerSecondAndDropsNone() throws Exception {
@@ -115,7 +103,7 @@ class CloudProfilesTest {
                 // Wait.NONE: the calls run ahead; the writer paces, and the window bounds the queue.
                 pub.publish("aws/rate", Integer.toString(i).getBytes(StandardCharsets.US_ASCII), Qos.AT_LEAST_ONCE, false, Wait.NONE);
             }
-            await(Duration.ofSeconds(20), () -> count.get() >= n, "all " + n + " messages at the subscriber, got " + count.get());
+            Await.until(Duration.ofSeconds(20), () -> count.get() >= n, () -> "all " + n + " messages at the subscriber, got " + count.get());
             assertEquals(n, seen.size(), "every message arrived, none dropped");
             // Past the initial burst (10), the rest should come at 100/s.
             double seconds = (arrivals[n - 1] - arrivals[10]) / 1e9;
@@ -172,9 +160,9 @@ class CloudProfilesTest {
             long se1 = checkToken(first.password());
 
             // A token is valid from its attempt: make sure the next attempt falls in a later second.
-            await(Duration.ofSeconds(3), () -> Instant.now().getEpochSecond() + 3600 > se1, "the clock passing a second");
+            Await.until(Duration.ofSeconds(3), () -> Instant.now().getEpochSecond() + 3600 > se1, () -> "the clock passing a second");
             azure.cut();
-            await(Duration.ofSeconds(10), () -> azure.connects.size() > before + 1 && device.isConnected(), "the reconnect");
+            Await.until(Duration.ofSeconds(10), () -> azure.connects.size() > before + 1 && device.isConnected(), () -> "the reconnect");
             ConnectRecordingFrontEnd.Credentials second = azure.connects.get(before + 1);
             long se2 = checkToken(second.password());
             assertTrue(se2 > se1, "the reconnect's token expires later: " + se1 + " then " + se2);

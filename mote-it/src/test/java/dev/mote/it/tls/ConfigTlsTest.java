@@ -33,14 +33,12 @@ class ConfigTlsTest {
     static void start() throws Exception {
         broker = TlsMosquitto.startWithPki(dir);
         pki = broker.pki;
-        frontEnd = new AlpnFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, AWS, broker.plain);
+        frontEnd = broker.awsFrontEnd();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (frontEnd != null) {
-            frontEnd.close();
-        }
+        // the front end closes with the broker
         if (broker != null) {
             broker.close();
         }

@@ -1,5 +1,6 @@
 package dev.mote.it.tls;
 
+import dev.mote.it.broker.PinnedThreads;
 import dev.mote.mqtt.internal.tls.TestPki;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -10,14 +11,7 @@ import dev.mote.mqtt.Qos;
 import dev.mote.mqtt.TlsConfig;
 import dev.mote.mqtt.Wait;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
-import jdk.jfr.consumer.RecordedFrame;
-import jdk.jfr.consumer.RecordingStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,28 +62,14 @@ class TlsMeasurementsTest {
         double tlsMs = medianConnectMs(tlsOpts);
         double mtlsMs = medianConnectMs(mtlsOpts);
 
-        AtomicInteger pinned = new AtomicInteger();
-        ConcurrentLinkedQueue<String> where = new ConcurrentLinkedQueue<>();
+        PinnedThreads pinned = new PinnedThreads();
         double tcpRate = 0;
         double tlsRate = 0;
-        try (RecordingStream rs = new RecordingStream()) {
-            rs.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
-            rs.onEvent("jdk.VirtualThreadPinned", e -> {
-                pinned.incrementAndGet();
-                if (e.getStackTrace() != null && where.size() < 5) {
-                    List<String> frames = new ArrayList<>();
-                    for (RecordedFrame f : e.getStackTrace().getFrames().subList(0, Math.min(6, e.getStackTrace().getFrames().size()))) {
-                        frames.add(f.getMethod().getType().getName() + "." + f.getMethod().getName());
-                    }
-                    where.add(String.join(" < ", frames));
-                }
-            });
-            rs.startAsync();
+        try (pinned) {
             for (int round = 0; round < 3; round++) { // alternate, keep the best: the machine is shared
                 tcpRate = Math.max(tcpRate, qos1Rate(tcp));
                 tlsRate = Math.max(tlsRate, qos1Rate(tlsOpts));
             }
-            rs.stop();
         }
         System.out.printf("""
                 [TLS measurements, %s, Mosquitto on localhost]
@@ -97,7 +77,7 @@ class TlsMeasurementsTest {
                   connect + CONNACK, median of %d: TCP %.2f ms, TLS %.2f ms, mutual TLS %.2f ms
                   QoS 1 publishes of 100 bytes, window 1000, best of 3: TCP %.0f msg/s, TLS %.0f msg/s
                   virtual-thread pinned events during both runs: %d %s
-                """, Runtime.version(), buildNanos / 1e6, CONNECTS, tcpMs, tlsMs, mtlsMs, tcpRate, tlsRate, pinned.get(), where);
+                """, Runtime.version(), buildNanos / 1e6, CONNECTS, tcpMs, tlsMs, mtlsMs, tcpRate, tlsRate, pinned.count(), pinned.where());
     }
 
     private static double medianConnectMs(MqttOptions options) {

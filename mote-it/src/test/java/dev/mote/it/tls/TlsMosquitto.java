@@ -20,6 +20,7 @@ final class TlsMosquitto implements AutoCloseable {
     final int untrusted = Net.freePort();
     final int plain;
     private final MosquittoBroker broker;
+    private AlpnFrontEnd awsFrontEnd;
 
     /** The test CA and certificates the listeners use. */
     final TestPki pki;
@@ -53,12 +54,31 @@ final class TlsMosquitto implements AutoCloseable {
         return new String[] {"cafile " + ca, "certfile " + dir.resolve(name + ".pem"), "keyfile " + dir.resolve(name + ".key")};
     }
 
+    /**
+     * A TLS front end on 443-style terms, as AWS IoT Core: it admits only ALPN
+     * {@code x-amzn-mqtt-ca} and relays to the plain listener. Made on first use (from {@code @BeforeAll}), closed with the broker.
+     */
+    AlpnFrontEnd awsFrontEnd() throws Exception {
+        if (awsFrontEnd == null) {
+            awsFrontEnd = new AlpnFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, "x-amzn-mqtt-ca", plain);
+        }
+        return awsFrontEnd;
+    }
+
     String logText() {
         return broker.log();
     }
 
     @Override
     public void close() {
-        broker.close();
+        try {
+            if (awsFrontEnd != null) {
+                awsFrontEnd.close();
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            broker.close();
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.mote.it.ws;
 
+import dev.mote.it.broker.PinnedThreads;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -12,16 +13,11 @@ import dev.mote.mqtt.Subscription;
 import dev.mote.mqtt.TlsConfig;
 import dev.mote.mqtt.Wait;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
-import jdk.jfr.consumer.RecordedFrame;
-import jdk.jfr.consumer.RecordingStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -59,23 +55,10 @@ class WebSocketMeasurementsTest {
                 closes.append(String.format("%s %.2f ms, ", t.getKey(), ms[1]));
             }
 
-            AtomicInteger pinned = new AtomicInteger();
-            ConcurrentLinkedQueue<String> where = new ConcurrentLinkedQueue<>();
+            PinnedThreads pinned = new PinnedThreads();
             Map<String, Double> rates = new LinkedHashMap<>();
             Map<String, Double> bigMs = new LinkedHashMap<>();
-            try (RecordingStream rs = new RecordingStream()) {
-                rs.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
-                rs.onEvent("jdk.VirtualThreadPinned", e -> {
-                    pinned.incrementAndGet();
-                    if (e.getStackTrace() != null && where.size() < 5) {
-                        List<String> frames = new ArrayList<>();
-                        for (RecordedFrame f : e.getStackTrace().getFrames().subList(0, Math.min(6, e.getStackTrace().getFrames().size()))) {
-                            frames.add(f.getMethod().getType().getName() + "." + f.getMethod().getName());
-                        }
-                        where.add(String.join(" < ", frames));
-                    }
-                });
-                rs.startAsync();
+            try (pinned) {
                 for (int round = 0; round < 3; round++) { // alternate, keep the best: the machine is shared
                     for (String t : List.of("tcp", "tls", "ws", "wss", "wss via proxy")) {
                         rates.merge(t, qos1Rate(transports.get(t)), Math::max);
@@ -84,7 +67,6 @@ class WebSocketMeasurementsTest {
                 for (String t : List.of("tcp", "ws", "wss")) {
                     bigMs.put(t, bigRoundTripMs(transports.get(t)));
                 }
-                rs.stop();
             }
             StringBuilder rateText = new StringBuilder();
             rates.forEach((k, v) -> rateText.append(String.format("%s %.0f msg/s, ", k, v)));
@@ -97,7 +79,7 @@ class WebSocketMeasurementsTest {
                       QoS 1 publishes of 100 bytes, window 1000, best of 3: %s
                       a 3 MiB message at QoS 1, publish to receive, median of 5: %s
                       virtual-thread pinned events during the throughput and large-message runs: %d %s
-                    """, Runtime.version(), CONNECTS, trim(connects), trim(closes), trim(rateText), trim(bigText), pinned.get(), where);
+                    """, Runtime.version(), CONNECTS, trim(connects), trim(closes), trim(rateText), trim(bigText), pinned.count(), pinned.where());
         }
     }
 
