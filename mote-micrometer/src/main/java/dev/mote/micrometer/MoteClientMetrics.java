@@ -84,6 +84,8 @@ public final class MoteClientMetrics implements MeterBinder {
         counter(registry, "mote.publishes.acknowledged", null, "Publishes done (PUBACK, PUBCOMP, or QoS 0 written)",
                 ClientMetrics::acknowledged);
         counter(registry, "mote.publishes.failed", null, "Publishes that failed", ClientMetrics::failed);
+        counter(registry, "mote.messages.duplicates.dropped", null,
+                "QoS 2 messages the broker sent again, answered without a second delivery", ClientMetrics::duplicatesDropped);
         counter(registry, "mote.wire.bytes.out", "bytes", "Bytes written to the connection", ClientMetrics::wireBytesOut);
         counter(registry, "mote.wire.bytes.in", "bytes", "Bytes read from the connection", ClientMetrics::wireBytesIn);
         counter(registry, "mote.connect.attempts", null, "Connection attempts", ClientMetrics::connectAttempts);

@@ -15,7 +15,7 @@ class MoteClientMetricsTest {
 
     private static ClientMetrics sample(long scale) {
         return new ClientMetrics(new PerQos(1 * scale, 2 * scale, 3 * scale), new PerQos(10, 20, 30), 5 * scale, 1,
-                new PerQos(4, 5, 6), new PerQos(40, 50, 60), 1000, 2000, 7, 8, 9, 10, 3, 2, 1,
+                new PerQos(4, 5, 6), new PerQos(40, 50, 60), 11 * scale, 1000, 2000, 7, 8, 9, 10, 3, 2, 1,
                 new ClientMetrics.Latency(5, Duration.ofMillis(2), Duration.ofMillis(4), Duration.ofMillis(8),
                         Duration.ofMillis(9)));
     }
@@ -31,6 +31,7 @@ class MoteClientMetricsTest {
         assertEquals(60, registry.get("mote.bytes.received").tag("qos", "2").functionCounter().count());
         assertEquals(5, registry.get("mote.publishes.acknowledged").functionCounter().count());
         assertEquals(1, registry.get("mote.publishes.failed").functionCounter().count());
+        assertEquals(11, registry.get("mote.messages.duplicates.dropped").functionCounter().count());
         assertEquals(1000, registry.get("mote.wire.bytes.out").functionCounter().count());
         assertEquals(2000, registry.get("mote.wire.bytes.in").functionCounter().count());
         assertEquals(3, registry.get("mote.connect.attempts").functionCounter().count());

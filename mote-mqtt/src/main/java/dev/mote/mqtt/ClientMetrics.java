@@ -14,6 +14,9 @@ import java.time.Duration;
  * @param received            messages received from the broker and routed, per QoS
  *                            (a QoS 2 resend answered without delivery is not counted)
  * @param receivedBytes       their payload bytes, per QoS
+ * @param duplicatesDropped   QoS 2 messages the broker sent again that were answered without a
+ *                            second delivery (a resend before PUBREL, or a resend after it, which
+ *                            a broker should not make; see {@code docs/resilience.md})
  * @param wireBytesOut        bytes written to the connection, all packets
  * @param wireBytesIn         bytes read from the connection, all packets
  * @param inFlight            gauge: QoS 1 and 2 publishes not yet acknowledged, plus QoS 0 ones not yet written
@@ -27,7 +30,7 @@ import java.time.Duration;
  */
 public record ClientMetrics(
         PerQos published, PerQos publishedBytes, long acknowledged, long failed,
-        PerQos received, PerQos receivedBytes, long wireBytesOut, long wireBytesIn,
+        PerQos received, PerQos receivedBytes, long duplicatesDropped, long wireBytesOut, long wireBytesIn,
         int inFlight, int queuedOffline, int inboundBuffered, int unacknowledged,
         long connectAttempts, long reconnects, long disconnects, Latency ackLatency) {
 

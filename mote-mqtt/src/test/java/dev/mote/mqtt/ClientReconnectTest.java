@@ -117,6 +117,35 @@ class ClientReconnectTest {
     }
 
     @Test
+    @DisplayName("a QoS 2 message the broker resends after its PUBREL (as Mosquitto 2.0 can) is answered, counted, and not delivered twice")
+    void resendAfterPubrelIsNotDeliveredTwice() throws Exception {
+        PeerConnection first = connect(options().build(), false);
+        var subscribing = ClientTestSupport.Async.start("subscribe", () -> client.subscribe("q/#", Qos.EXACTLY_ONCE));
+        Subscribe s = first.expect(Subscribe.class, WAIT);
+        first.send(new Suback(s.packetId(), new int[] {2}));
+        Subscription sub = subscribing.get(WAIT);
+        first.send(new Publish("q/x", bytes("once"), 2, false, false, 7));
+        assertEquals(new Pubrec(7), first.expect(Pubrec.class, WAIT));
+        assertEquals("once", sub.receive(WAIT).payloadAsString());
+        first.send(new Pubrel(7));
+        assertEquals(new Pubcomp(7), first.expect(Pubcomp.class, WAIT));
+        first.close(); // the PUBCOMP may not have reached the broker
+
+        PeerConnection second = peer.awaitConnection(WAIT);
+        second.expect(Connect.class, WAIT);
+        second.send(new Connack(true, 0));
+        second.send(new Publish("q/x", bytes("once"), 2, false, true, 7)); // resent although released
+        assertEquals(new Pubrec(7), second.expect(Pubrec.class, WAIT));
+        second.send(new Pubrel(7));
+        assertEquals(new Pubcomp(7), second.expect(Pubcomp.class, WAIT));
+        second.send(new Publish("q/y", bytes("next"), 2, false, false, 8));
+        assertEquals(new Pubrec(8), second.expect(Pubrec.class, WAIT));
+        assertEquals("next", sub.receive(WAIT).payloadAsString(), "the resend must not come before it");
+        assertEquals(1, client.metrics().duplicatesDropped());
+        assertEquals(2, client.metrics().received().qos2());
+    }
+
+    @Test
     @DisplayName("[MQTT-4.4.0-1] after a reconnect with session present, unacknowledged PUBLISHes go again with DUP=1 and PUBRELs again, in order")
     void resumesTheSessionAfterAConnectionBreaks() throws Exception {
         PeerConnection first = connect(options().build(), false);

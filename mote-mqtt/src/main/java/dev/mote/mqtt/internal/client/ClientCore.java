@@ -1442,6 +1442,22 @@ public final class ClientCore implements SessionListener {
     }
 
     @Override
+    public void duplicateDropped(int packetId, boolean afterRelease) {
+        telemetry.duplicateDropped();
+        if (!afterRelease) {
+            return;
+        }
+        // Once per connection at WARNING: a broker that does this does it in bursts.
+        boolean first = conn.redeliveriesOfReleased++ == 0;
+        if (first || LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(first ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, () -> "broker " + describeServer()
+                    + " sent again a QoS 2 message it had already released (packet id " + packetId
+                    + ", PUBLISH with DUP=1 after PUBREL); answered and not delivered twice"
+                    + (first ? " (further ones on this connection are logged at DEBUG)" : ""));
+        }
+    }
+
+    @Override
     public void dead(String description) {
         deferredFailure = new ConnectionLostException("connection to " + describeServer() + " is dead: " + description, null);
     }

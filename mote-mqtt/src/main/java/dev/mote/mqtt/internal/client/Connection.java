@@ -27,6 +27,8 @@ final class Connection {
     volatile boolean readerWaitsForWriter;
     /** Messages handed to manual-acknowledgement subscriptions and not yet acknowledged; guarded by the client lock. */
     int unacknowledged;
+    /** QoS 2 messages the broker resent after releasing them (not delivered again); guarded by the client lock. */
+    int redeliveriesOfReleased;
     Thread reader;
     Thread writer;
     /** Volatile: set by the connecting thread after CONNACK, read by whichever thread sees the failure. */

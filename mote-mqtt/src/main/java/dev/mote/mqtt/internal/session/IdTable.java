@@ -41,4 +41,10 @@ final class IdTable<T> {
             }
         }
     }
+
+    /** Removes every value. */
+    void clear() {
+        java.util.Arrays.fill(pages, null);
+        java.util.Arrays.fill(used, (char) 0);
+    }
 }

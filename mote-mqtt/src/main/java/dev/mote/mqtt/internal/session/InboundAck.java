@@ -12,6 +12,12 @@ public final class InboundAck {
     int generation;
     /** The connection was lost before the application took it; its id was forgotten. */
     boolean orphaned;
+    /** QoS 2: a hash of the topic and payload, to recognise the message if it comes again (see {@link ReleasedIds}). */
+    long contentHash;
+    /** Whether {@link #contentHash} is known (not for an id restored from a store). */
+    boolean hashed;
+    /** QoS 2: the send number of its latest PUBREC (0 before it is sent). */
+    long pubrecSeq;
 
     InboundAck(int packetId, int qos) {
         this.packetId = packetId;

@@ -60,6 +60,8 @@ public final class Session {
         Packet packet;
         final Object token;
         boolean sent;
+        /** The send number of its latest transmission (see {@link Session#send}). */
+        long seq;
         Outbound prev;
         Outbound next;
 
@@ -85,8 +87,16 @@ public final class Session {
     private Outbound tail;
     private int publishesInFlight;
 
-    /** Inbound QoS 2 ids whose PUBREL has not come yet ("method B": delivered on PUBLISH, id kept). */
-    private final IdBits awaitingPubrel = new IdBits();
+    /**
+     * Inbound QoS 2 messages whose PUBREL has not come yet ("method B": delivered on PUBLISH, id
+     * kept), by packet id, each with its acknowledgement (content hash, PUBREC send number).
+     */
+    private final IdTable<InboundAck> awaitingPubrel = new IdTable<>();
+    /** Released inbound QoS 2 messages whose PUBCOMP the broker may not have yet. */
+    private final ReleasedIds released = new ReleasedIds();
+    /** Counts packets handed to the listener, for {@link #released}. */
+    private long sendSeq;
+    private long keepAlivePingSeq;
     private final ArrayDeque<InboundAck> pendingAcks = new ArrayDeque<>();
     /** Counts connect() calls; an inbound ack remembers the one it came on. */
     private int generation;
@@ -145,7 +155,12 @@ public final class Session {
         if (state != State.DISCONNECTED) {
             throw new IllegalStateException("ids are restored before the first connection");
         }
-        setAwaitingPubrel(packetId, true);
+        if (packetId < 1 || packetId > MAX_ID) {
+            throw new IllegalArgumentException("cannot restore inbound packet id " + packetId);
+        }
+        InboundAck held = new InboundAck(packetId, 2);
+        held.acknowledged = true; // its content is unknown here: hashed stays false
+        awaitingPubrel.put(packetId, held);
     }
 
     public State state() {
@@ -189,7 +204,7 @@ public final class Session {
         this.pingTimeoutNanos = pingTimeoutNanos;
         this.keepAlivePingOutstanding = false;
         state = State.CONNECTING;
-        listener.send(connect, null);
+        send(connect, null);
     }
 
     /**
@@ -222,7 +237,7 @@ public final class Session {
         // keeps its id, so the resend is answered without a second delivery.
         for (InboundAck ack : pendingAcks) {
             if (ack.qos == 2 && !ack.acknowledged) {
-                setAwaitingPubrel(ack.packetId, false);
+                awaitingPubrel.remove(ack.packetId);
                 ack.orphaned = true; // unless the application takes it after all; see acknowledge
             }
             ack.acknowledged = true;
@@ -236,7 +251,7 @@ public final class Session {
     /** Sends DISCONNECT; nothing else may be sent afterwards ([MQTT-3.14.4-2]). */
     public void disconnect() {
         if (state == State.CONNECTED || state == State.CONNECTING) {
-            listener.send(Disconnect.INSTANCE, null);
+            send(Disconnect.INSTANCE, null);
         }
         state = State.CLOSED;
     }
@@ -276,6 +291,7 @@ public final class Session {
         // publishes are kept, since the application still expects them delivered: they are
         // sent again as new messages after CONNACK.
         awaitingPubrel.clear();
+        released.clear();
         pendingAcks.clear();
         clearedGeneration = generation;
         store.inboundCleared();
@@ -299,7 +315,7 @@ public final class Session {
             if (state != State.CONNECTED) {
                 throw new IllegalStateException("not connected");
             }
-            listener.send(new Publish(topic, payload, 0, retain, false, 0), token);
+            send(new Publish(topic, payload, 0, retain, false, 0), token);
             return 0;
         }
         int id = allocateId();
@@ -316,7 +332,8 @@ public final class Session {
         publishesInFlight++;
         if (state == State.CONNECTED) {
             o.sent = true;
-            listener.send(p, token);
+            send(p, token);
+            o.seq = sendSeq;
         }
         return id;
     }
@@ -326,8 +343,10 @@ public final class Session {
         requireConnected();
         int id = allocateId();
         Subscribe s = new Subscribe(id, filters);
-        byId.put(id, new Outbound(id, SUBSCRIBE, s, token));
-        listener.send(s, token);
+        Outbound o = new Outbound(id, SUBSCRIBE, s, token);
+        byId.put(id, o);
+        send(s, token);
+        o.seq = sendSeq;
         return id;
     }
 
@@ -336,8 +355,10 @@ public final class Session {
         requireConnected();
         int id = allocateId();
         Unsubscribe u = new Unsubscribe(id, filters);
-        byId.put(id, new Outbound(id, UNSUBSCRIBE, u, token));
-        listener.send(u, token);
+        Outbound o = new Outbound(id, UNSUBSCRIBE, u, token);
+        byId.put(id, o);
+        send(u, token);
+        o.seq = sendSeq;
         return id;
     }
 
@@ -345,7 +366,7 @@ public final class Session {
     public void ping(Object token) {
         requireConnected();
         pingTokens.add(token);
-        listener.send(Pingreq.INSTANCE, null);
+        send(Pingreq.INSTANCE, null);
     }
 
     /**
@@ -360,7 +381,8 @@ public final class Session {
             // resend) is gone, or the resend came already.
             ack.orphaned = false;
             if (clearedGeneration <= ack.generation && !isAwaitingPubrel(ack.packetId) && state != State.CLOSED) {
-                setAwaitingPubrel(ack.packetId, true);
+                ack.pubrecSeq = 0; // its PUBREC never left
+                awaitingPubrel.put(ack.packetId, ack);
                 store.inboundHeld(ack.packetId);
             }
             return;
@@ -372,11 +394,21 @@ public final class Session {
         if (ack.qos == 2) {
             store.inboundHeld(ack.packetId); // before its PUBREC can leave
         }
+        sendReadyAcks();
+    }
+
+    /** Sends the acknowledgements at the head of the queue that are ready, in arrival order. */
+    private void sendReadyAcks() {
         InboundAck first;
         while ((first = pendingAcks.peekFirst()) != null && first.acknowledged) {
             pendingAcks.pollFirst();
             if (state == State.CONNECTED) {
-                listener.send(first.qos == 1 ? new Puback(first.packetId) : new Pubrec(first.packetId), null);
+                if (first.qos == 1) {
+                    send(new Puback(first.packetId), null);
+                } else {
+                    send(new Pubrec(first.packetId), null);
+                    first.pubrecSeq = sendSeq;
+                }
             }
         }
     }
@@ -422,7 +454,8 @@ public final class Session {
             keepAlivePingOutstanding = true;
             keepAlivePingSentAt = now;
             pingTokens.add(KEEP_ALIVE_PING);
-            listener.send(Pingreq.INSTANCE, null);
+            send(Pingreq.INSTANCE, null);
+            keepAlivePingSeq = sendSeq;
             return pingTimeoutNanos;
         }
         return due;
@@ -469,6 +502,7 @@ public final class Session {
         if (!c.sessionPresent()) {
             // The broker has no session: the inbound QoS 2 ids it would release are gone.
             awaitingPubrel.clear();
+            released.clear();
             clearedGeneration = generation;
             store.inboundCleared();
         }
@@ -483,13 +517,14 @@ public final class Session {
     private void resendInFlight() {
         for (Outbound o = head; o != null; o = o.next) {
             if (o.kind == PUBREL) {
-                listener.send(o.packet, null);
+                send(o.packet, null);
             } else {
                 Publish p = (Publish) o.packet;
                 Publish out = o.sent ? p.asDuplicate() : p;
                 o.sent = true;
-                listener.send(out, o.token);
+                send(out, o.token);
             }
+            o.seq = sendSeq;
         }
     }
 
@@ -529,17 +564,33 @@ public final class Session {
             }
             default -> {
                 int id = p.packetId();
-                if (isAwaitingPubrel(id)) {
+                InboundAck held = awaitingPubrel.get(id);
+                if (held != null) {
                     // Already delivered ([MQTT-4.3.3-2]): answer PUBREC again unless that PUBREC
                     // is still held back for ordering, in which case it will go out anyway.
                     if (!isPendingAck(id)) {
-                        listener.send(new Pubrec(id), null);
+                        send(new Pubrec(id), null);
+                        held.pubrecSeq = sendSeq;
                     }
+                    listener.duplicateDropped(id, false);
                     return;
                 }
-                setAwaitingPubrel(id, true);
                 InboundAck ack = new InboundAck(id, 2);
                 ack.generation = generation;
+                ack.contentHash = contentHash(p);
+                ack.hashed = true;
+                awaitingPubrel.put(id, ack);
+                if (p.dup() && released.contains(id, ack.contentHash)) {
+                    // The broker resends a message it already released (see ReleasedIds): the
+                    // application has it. Answer as for any message not yet released, without
+                    // delivering it again; its PUBREL will follow.
+                    ack.acknowledged = true;
+                    store.inboundHeld(id); // before its PUBREC can leave
+                    pendingAcks.addLast(ack);
+                    sendReadyAcks();
+                    listener.duplicateDropped(id, true);
+                    return;
+                }
                 pendingAcks.addLast(ack);
                 listener.received(p, ack);
             }
@@ -561,6 +612,7 @@ public final class Session {
             violation(unexpectedAck("PUBACK", id, o));
             return;
         }
+        released.confirmThrough(o.seq);
         release(o);
         store.completed(id);
         listener.published(o.token);
@@ -570,7 +622,8 @@ public final class Session {
         Outbound o = byId.get(id);
         if (o != null && o.kind == PUBREL) {
             // A PUBREC again for a message already released: the PUBREL may have crossed it; send it again.
-            listener.send(o.packet, null);
+            send(o.packet, null);
+            o.seq = sendSeq;
             return;
         }
         if (o == null || o.kind != PUBLISH_QOS2) {
@@ -579,10 +632,12 @@ public final class Session {
         }
         // From now on the PUBLISH is never sent again, only the PUBREL ([MQTT-4.3.3-1]); the
         // entry keeps its place so resends stay in order.
+        released.confirmThrough(o.seq);
         o.kind = PUBREL;
         o.packet = new Pubrel(id);
         store.released(id); // before the PUBREL: after a restart the PUBLISH must not go again
-        listener.send(o.packet, null);
+        send(o.packet, null);
+        o.seq = sendSeq;
     }
 
     private void onPubcomp(int id) {
@@ -591,18 +646,30 @@ public final class Session {
             violation(unexpectedAck("PUBCOMP", id, o));
             return;
         }
+        released.confirmThrough(o.seq);
         release(o);
         store.completed(id);
         listener.published(o.token);
     }
 
     private void onPubrel(int id) {
-        // Answer even an id we no longer know: a resumed session can legitimately resend one.
-        if (isAwaitingPubrel(id)) {
-            setAwaitingPubrel(id, false);
-            store.inboundReleased(id); // before the PUBCOMP: once the broker has it, it may reuse the id
+        InboundAck held = awaitingPubrel.get(id);
+        if (held == null) {
+            // Answer even an id we no longer know: a resumed session can legitimately resend one
+            // (its PUBCOMP was lost). If we released it, this PUBCOMP may be lost as well.
+            send(new Pubcomp(id), null);
+            released.addAgain(id, sendSeq);
+            return;
         }
-        listener.send(new Pubcomp(id), null);
+        awaitingPubrel.remove(id);
+        store.inboundReleased(id); // before the PUBCOMP: once the broker has it, it may reuse the id
+        if (held.pubrecSeq > 0) {
+            released.confirmThrough(held.pubrecSeq); // the broker read this far
+        }
+        send(new Pubcomp(id), null);
+        if (held.hashed) {
+            released.add(id, held.contentHash, sendSeq);
+        }
     }
 
     private void onSuback(Suback s) {
@@ -611,6 +678,7 @@ public final class Session {
             violation(unexpectedAck("SUBACK", s.packetId(), o));
             return;
         }
+        released.confirmThrough(o.seq);
         int asked = ((Subscribe) o.packet).filters().size();
         if (s.returnCodes().length != asked) {
             violation("sent a SUBACK with " + s.returnCodes().length + " return codes for a SUBSCRIBE of "
@@ -627,6 +695,7 @@ public final class Session {
             violation(unexpectedAck("UNSUBACK", id, o));
             return;
         }
+        released.confirmThrough(o.seq);
         release(o);
         listener.unsubscribed(o.token);
     }
@@ -638,6 +707,7 @@ public final class Session {
             return;
         }
         if (token == KEEP_ALIVE_PING) {
+            released.confirmThrough(keepAlivePingSeq);
             keepAlivePingOutstanding = false;
             listener.pong(null);
         } else {
@@ -710,10 +780,19 @@ public final class Session {
     }
 
     private boolean isAwaitingPubrel(int id) {
-        return awaitingPubrel.contains(id);
+        return awaitingPubrel.get(id) != null;
     }
 
-    private void setAwaitingPubrel(int id, boolean on) {
-        awaitingPubrel.set(id, on);
+    /** Hands {@code packet} to the listener and counts it: {@link #sendSeq} is its send number. */
+    private void send(Packet packet, Object token) {
+        sendSeq++;
+        listener.send(packet, token);
+    }
+
+    /** Topic and payload in 64 bits: enough to tell a resent message from another one on the same id. */
+    static long contentHash(Publish p) {
+        byte[] payload = p.payload();
+        long h = ((long) p.topic().hashCode() << 32) ^ (java.util.Arrays.hashCode(payload) & 0xFFFF_FFFFL);
+        return h ^ (payload.length * 0x9E37_79B9_7F4A_7C15L);
     }
 }

@@ -48,4 +48,11 @@ public interface SessionListener {
 
     /** Keep-alive found the connection dead (no PINGRESP in time); it must be closed. */
     void dead(String description);
+
+    /**
+     * A QoS 2 message came again and was answered without a second delivery: a resend before its
+     * PUBREL (the protocol's own case), or, with {@code afterRelease}, a resend of a message the
+     * broker had already released, which the protocol forbids (see {@link ReleasedIds}).
+     */
+    default void duplicateDropped(int packetId, boolean afterRelease) {}
 }

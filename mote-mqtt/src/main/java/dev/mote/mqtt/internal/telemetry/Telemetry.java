@@ -50,6 +50,7 @@ public final class Telemetry {
     private final LongAdder[] receivedBytes = adders(3);
     private final LongAdder acknowledged = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    private final LongAdder duplicatesDropped = new LongAdder();
     private final LongAdder wireBytesOut = new LongAdder();
     private final LongAdder wireBytesIn = new LongAdder();
     private final LongAdder connectAttempts = new LongAdder();
@@ -67,7 +68,7 @@ public final class Telemetry {
     /** A snapshot of the counters with the client's current gauges. */
     public ClientMetrics snapshot(Gauges g) {
         return new ClientMetrics(perQos(published), perQos(publishedBytes), acknowledged.sum(), failed.sum(),
-                perQos(received), perQos(receivedBytes), wireBytesOut.sum(), wireBytesIn.sum(),
+                perQos(received), perQos(receivedBytes), duplicatesDropped.sum(), wireBytesOut.sum(), wireBytesIn.sum(),
                 g.inFlight(), g.queuedOffline(), g.inboundBuffered(), g.unacknowledged(),
                 connectAttempts.sum(), reconnects.sum(), disconnects.sum(), ackLatency.snapshot());
     }
@@ -225,6 +226,11 @@ public final class Telemetry {
     public void messageReceived(int qos, int payloadBytes) {
         received[qos].increment();
         receivedBytes[qos].add(payloadBytes);
+    }
+
+    /** A QoS 2 message came again and was answered without a second delivery. */
+    public void duplicateDropped() {
+        duplicatesDropped.increment();
     }
 
     /**

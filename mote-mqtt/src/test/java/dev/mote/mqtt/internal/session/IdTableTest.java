@@ -51,27 +51,18 @@ class IdTableTest {
     }
 
     @Test
-    void bitsSetClearAndForgetAcrossPages() {
-        IdBits b = new IdBits();
-        int[] ids = {1, 63, 64, 4_095, 4_096, 4_097, 65_535};
+    void clearForgetsEveryPage() {
+        IdTable<String> t = new IdTable<>();
+        int[] ids = {1, 255, 256, 4_096, 65_535};
         for (int id : ids) {
-            assertFalse(b.contains(id));
-            b.set(id, true);
+            t.put(id, "v" + id);
         }
+        t.clear();
         for (int id : ids) {
-            assertTrue(b.contains(id), "id " + id);
+            assertNull(t.get(id), "after clear, id " + id);
         }
-        assertFalse(b.contains(2));
-        assertFalse(b.contains(65_534));
-        b.set(4_096, false);
-        assertFalse(b.contains(4_096));
-        assertTrue(b.contains(4_095));
-        assertTrue(b.contains(4_097));
-        b.set(30_000, false); // clearing in a page never made is harmless
-        assertFalse(b.contains(30_000));
-        b.clear();
-        for (int id : ids) {
-            assertFalse(b.contains(id), "after clear, id " + id);
-        }
+        t.put(256, "again"); // a page made after clear counts from zero
+        t.remove(256);
+        assertNull(t.get(256));
     }
 }
