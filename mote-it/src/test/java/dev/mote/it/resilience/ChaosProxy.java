@@ -38,6 +38,8 @@ final class ChaosProxy implements AutoCloseable {
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private final AtomicInteger accepted = new AtomicInteger();
     private final AtomicInteger cuts = new AtomicInteger();
+    private final AtomicInteger armedHandshakeCuts = new AtomicInteger();
+    private final AtomicInteger handshakeCuts = new AtomicInteger();
     private final AtomicLong blackHoled = new AtomicLong();
     private volatile boolean blackHole;
     private volatile long delayNanos;
@@ -68,6 +70,20 @@ final class ChaosProxy implements AutoCloseable {
         }
         cuts.incrementAndGet();
         return n;
+    }
+
+    /**
+     * The next {@code n} connections are reset just after the broker's first bytes (its CONNACK)
+     * reached the client: a link that fails while the session resumes.
+     */
+    ChaosProxy cutNextHandshakes(int n) {
+        armedHandshakeCuts.addAndGet(n);
+        return this;
+    }
+
+    /** Connections reset by {@link #cutNextHandshakes}. */
+    int handshakeCuts() {
+        return handshakeCuts.get();
     }
 
     /** While on, bytes in both directions are read and dropped; connections stay open. */
@@ -142,6 +158,7 @@ final class ChaosProxy implements AutoCloseable {
             return;
         }
         Link link = new Link(client, broker);
+        link.cutAfterFirstReply = armedHandshakeCuts.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
         links.add(link);
         if (closed) {
             link.abort();
@@ -156,6 +173,8 @@ final class ChaosProxy implements AutoCloseable {
         final Socket broker;
         private volatile boolean aborted;
         private final AtomicInteger pumpsDone = new AtomicInteger();
+        /** Reset this link once the broker's first chunk was passed to the client. */
+        volatile boolean cutAfterFirstReply;
 
         Link(Socket client, Socket broker) {
             this.client = client;
@@ -193,6 +212,11 @@ final class ChaosProxy implements AutoCloseable {
                         out.write(buf, 0, n);
                     }
                     out.flush();
+                    if (from == broker && cutAfterFirstReply) {
+                        handshakeCuts.incrementAndGet();
+                        abort();
+                        break;
+                    }
                 }
                 // An orderly end is passed on, unless the link is a black hole.
                 if (!aborted && !blackHole) {

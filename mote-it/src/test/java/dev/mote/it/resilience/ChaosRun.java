@@ -27,13 +27,16 @@ final class ChaosRun {
             List<String> brokerConfig) {}
 
     record Result(Config config, int sent, int acknowledged, int unique, int lost, int duplicates, int flaggedDup, int cuts,
-            int restarts, int blackHoles, int pubReconnects, int subReconnects, int sessionsLost, double seconds, String missing) {
+            int handshakeCuts, int restarts, int blackHoles, int pubReconnects, int subReconnects, int sessionsLost,
+            long resendsDropped, double seconds, String missing) {
         @Override
         public String toString() {
             return String.format("%s, QoS %d: sent %,d, acknowledged %,d, received unique %,d, lost %,d, duplicates delivered %,d"
-                            + " (%,d arrived with DUP=1); faults: %d connection cuts, %d broker %s, %d black hole(s);"
+                            + " (%,d arrived with DUP=1, %,d resends answered without delivery); faults: %d connection cuts (and %d more just"
+                            + " after CONNACK), %d broker %s, %d black hole(s);"
                             + " reconnects %d (publisher %d, subscriber %d), sessions lost by the broker %d; %.1f s%s",
-                    config.name(), config.qos().value(), sent, acknowledged, unique, lost, duplicates, flaggedDup, cuts, restarts,
+                    config.name(), config.qos().value(), sent, acknowledged, unique, lost, duplicates, flaggedDup, resendsDropped,
+                    cuts, handshakeCuts, restarts,
                     config.kill() ? "kills (SIGKILL) and restarts" : "restarts (SIGTERM)", blackHoles,
                     pubReconnects + subReconnects, pubReconnects, subReconnects, sessionsLost, seconds,
                     missing.isEmpty() ? "" : "; first missing: " + missing);
@@ -67,6 +70,9 @@ final class ChaosRun {
             Thread chaos = null;
             int restarts = 0;
             int blackHoles = 0;
+            int pubAtCut = -1; // reconnect counts at the last cut (-1: no cut yet)
+            int cutsMade = 0;
+            int subAtCut = -1;
             for (int i = 0; i < n; i++) {
                 if (cfg.allFaults()) {
                     if (i == quarter) {
@@ -101,10 +107,20 @@ final class ChaosRun {
                     }
                 } else if (i > 0 && i % cfg.cutEvery() == 0) {
                     // A cut while a client is still reconnecting from the last one would miss it, and the
-                    // run would prove less than it claims: each cut waits until both are connected.
-                    pubWatch.awaitConnected(10_000);
-                    subWatch.awaitConnected(10_000);
+                    // run would prove less than it claims: each cut waits until both have reconnected
+                    // since the last one (events arrive on a thread of their own, so "connected" alone
+                    // can still be the state from before the last cut).
+                    pubWatch.awaitReconnectedSince(pubAtCut, 10_000);
+                    subWatch.awaitReconnectedSince(subAtCut, 10_000);
+                    pubAtCut = pubWatch.reconnects.get();
+                    subAtCut = subWatch.reconnects.get();
                     proxy.cut();
+                    if (cfg.allFaults() && ++cutsMade % 4 == 0) {
+                        // Every fourth time both clients' next connections die again just after CONNACK,
+                        // while the broker resumes their sessions: the case where Mosquitto 2.0 resends
+                        // released QoS 2 messages as new PUBLISHes (docs/resilience.md).
+                        proxy.cutNextHandshakes(2);
+                    }
                 }
                 deliveries[i] = pub.publish(root + "/" + (i % 10), SequenceCounter.payload(i, 24), qos, false, Wait.NONE);
             }
@@ -126,8 +142,9 @@ final class ChaosRun {
             double seconds = (System.nanoTime() - started) / 1e9;
             int unique = counter.unique();
             Result r = new Result(cfg, n, acknowledged, unique, n - unique, counter.duplicates(), counter.flaggedDup(),
-                    proxy.cuts(), brokerRestarts.get(), blackHoles, pubWatch.reconnects.get(), subWatch.reconnects.get(),
-                    pubWatch.sessionsLost.get() + subWatch.sessionsLost.get(), seconds, counter.missing(n, 10));
+                    proxy.cuts(), proxy.handshakeCuts(), brokerRestarts.get(), blackHoles, pubWatch.reconnects.get(), subWatch.reconnects.get(),
+                    pubWatch.sessionsLost.get() + subWatch.sessionsLost.get(), sub.metrics().duplicatesDropped(), seconds,
+                    counter.missing(n, 10));
             System.out.println("[resilience] " + r);
             pub.close();
             sub.close();
@@ -158,10 +175,13 @@ final class ChaosRun {
         void on(ConnectionEvent e) {
             switch (e) {
                 case ConnectionEvent.Connected c -> {
-                    if (c.reconnect()) {
-                        reconnects.incrementAndGet();
+                    synchronized (lock) {
+                        if (c.reconnect()) {
+                            reconnects.incrementAndGet();
+                        }
+                        connected = true;
+                        lock.notifyAll();
                     }
-                    setConnected(true);
                 }
                 case ConnectionEvent.Disconnected d -> {
                     disconnects.incrementAndGet();
@@ -179,11 +199,14 @@ final class ChaosRun {
             }
         }
 
-        /** Waits until the client reports a connection, at most {@code millis}; false if it did not. */
-        boolean awaitConnected(long millis) throws InterruptedException {
+        /**
+         * Waits until the client is connected and has reconnected more than {@code since} times,
+         * at most {@code millis}; false if that did not happen.
+         */
+        boolean awaitReconnectedSince(int since, long millis) throws InterruptedException {
             long deadline = System.nanoTime() + millis * 1_000_000L;
             synchronized (lock) {
-                while (!connected) {
+                while (!connected || reconnects.get() <= since) {
                     long left = (deadline - System.nanoTime()) / 1_000_000L;
                     if (left <= 0) {
                         return false;

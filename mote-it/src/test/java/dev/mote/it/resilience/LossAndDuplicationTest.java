@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * End-to-end loss and duplication through every fault the proxy has: 30,000 sequence-numbered
  * messages from a publisher to a subscriber (both with persistent sessions) while every connection
- * is cut every 1,000 messages, the broker is stopped and started three times, a quarter of the run
+ * is cut every 150 messages, the broker is stopped and started three times, a quarter of the run
  * goes through 5 ms of latency and another through a 256 KiB/s throttle, and once all traffic
  * disappears into a black hole that only keep-alive can detect.
  *
@@ -28,6 +28,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class LossAndDuplicationTest {
     static final int MESSAGES = 30_000;
+    /** About 195 cuts: Mosquitto 2.0's resend of released QoS 2 messages shows up in most runs at this rate. */
+    static final int CUT_EVERY = 150;
 
     @BeforeAll
     static void needMosquitto() {
@@ -35,7 +37,7 @@ class LossAndDuplicationTest {
     }
 
     private static ChaosRun.Config config(Qos qos) {
-        return new ChaosRun.Config("loss", qos, MESSAGES, 1_000, 3, false, true, List.of("autosave_interval 60"));
+        return new ChaosRun.Config("loss", qos, MESSAGES, CUT_EVERY, 3, false, true, List.of("autosave_interval 60"));
     }
 
     @Test
@@ -58,7 +60,7 @@ class LossAndDuplicationTest {
     }
 
     private static void assertFaultsHappened(ChaosRun.Result r) {
-        assertTrue(r.cuts() >= 24, r.toString());
+        assertTrue(r.cuts() >= MESSAGES / CUT_EVERY * 3 / 4, r.toString());
         assertEquals(3, r.restarts(), r.toString());
         assertEquals(1, r.blackHoles(), r.toString());
         assertTrue(r.pubReconnects() >= r.cuts() && r.subReconnects() >= r.cuts(), r.toString());

@@ -1828,7 +1828,9 @@ public final class ClientCore implements SessionListener {
             return true;
         } finally {
             c.readerPaused = false;
-            session.restartPingClock(System.nanoTime()); // see awaitRoom
+            if (conn == c) {
+                session.restartPingClock(System.nanoTime()); // see awaitRoom
+            }
         }
     }
 
@@ -1930,7 +1932,9 @@ public final class ClientCore implements SessionListener {
             // ping timeout from now to reach it before keep-alive may call the link dead.
             lock.lock();
             try {
-                session.restartPingClock(System.nanoTime());
+                if (conn == c) {
+                    session.restartPingClock(System.nanoTime());
+                }
             } finally {
                 lock.unlock();
             }
@@ -1943,7 +1947,8 @@ public final class ClientCore implements SessionListener {
             MqttException failure;
             lock.lock();
             try {
-                if (state != State.CONNECTED) {
+                if (state != State.CONNECTED || conn != c || c.failed.get()) {
+                    // Not this connection's session any more: its clocks would mislead the next one's.
                     return;
                 }
                 long now = System.nanoTime();
