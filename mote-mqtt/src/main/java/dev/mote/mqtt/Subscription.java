@@ -14,7 +14,10 @@ import java.util.List;
  *
  * <p>{@link #close()} unsubscribes the filters no other subscription of this client still uses.
  * After close (or after the client closed) the receive methods return what is buffered, then
- * {@code null}, and iteration ends.
+ * {@code null}, and iteration ends. Closing a subscription with manual acknowledgement and no
+ * handler acknowledges what is still in its buffer (acknowledging again is harmless): left
+ * unacknowledged, those messages would hold back every later acknowledgement of the client. A
+ * handler goes on through its buffer after close and acknowledges as usual.
  */
 public interface Subscription extends AutoCloseable, Iterable<Message> {
 

@@ -180,6 +180,34 @@ class ManualAcknowledgementTest {
         assertEquals("m4", m4.payloadAsString());
     }
 
+    /**
+     * Messages left in a closed manual subscription's buffer would hold back every later
+     * acknowledgement of the connection; closing acknowledges them, in arrival order with the rest.
+     */
+    @Test
+    void closingAManualSubscriptionReleasesWhatItStillBuffers() {
+        MqttClient client = connect(options());
+        Subscription manual = subscribe(client, "m/#", Qos.AT_LEAST_ONCE, Acknowledgement.MANUAL);
+        Subscription auto = subscribe(client, "a/#", Qos.AT_LEAST_ONCE, Acknowledgement.AUTOMATIC);
+        peer.sendTogether(publish("m/1", "left", 1, 21), publish("a/1", "auto", 1, 22));
+        assertEquals("auto", auto.receive(WAIT).payloadAsString());
+        peer.expectNothing(QUIET); // PUBACK 22 waits behind the unacknowledged 21
+
+        Async<Void> closing = Async.start("close", () -> {
+            manual.close();
+            return null;
+        });
+        var unsubscribe = peer.expect(dev.mote.mqtt.internal.codec.Unsubscribe.class);
+        // The acknowledgements leave as the subscription closes, before its UNSUBACK.
+        assertEquals(21, peer.expect(Puback.class).packetId());
+        assertEquals(22, peer.expect(Puback.class).packetId());
+        peer.send(new dev.mote.mqtt.internal.codec.Unsuback(unsubscribe.packetId()));
+        closing.get(WAIT);
+        assertEquals("left", manual.receive(WAIT).payloadAsString(), "still readable after close");
+        assertNull(manual.receive(WAIT), "then the stream ends");
+        assertEquals(0, client.metrics().unacknowledged());
+    }
+
     @Test
     void automaticSubscriptionBesideAManualOneDoesNotReleaseTheAck() {
         MqttClient client = connect(options());

@@ -1138,6 +1138,14 @@ public final class ClientCore implements SessionListener {
             lock.unlock();
         }
         sub.end();
+        if (sub.manualAck && sub.handlerThread() == null) {
+            // Nobody may read them now, and an unacknowledged message holds back every later
+            // acknowledgement of the connection (section 4.6): they count as given up. A
+            // handler, by contrast, still runs through its buffer and acknowledges as it goes.
+            for (Message m : sub.queue.snapshot()) {
+                m.ack();
+            }
+        }
         if (req != null) {
             try {
                 req.awaitOrThrow(ackTimeoutNanos, req.what);

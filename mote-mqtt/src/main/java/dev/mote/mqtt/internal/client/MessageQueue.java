@@ -129,6 +129,16 @@ final class MessageQueue {
         }
     }
 
+    /** The messages still buffered, oldest first, left in place. */
+    java.util.List<Message> snapshot() {
+        lock.lock();
+        try {
+            return new java.util.ArrayList<>(messages);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     int size() {
         lock.lock();
         try {
