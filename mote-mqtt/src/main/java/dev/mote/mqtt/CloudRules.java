@@ -101,6 +101,24 @@ final class CloudRules {
         if (b.will != null) {
             checkPublish(p, b.will.topic(), b.will.payload().length, b.will.qos(), b.will.retain(), "the will");
         }
+        // IoT Hub serves MQTT over WebSocket on this path only; a wss:// URL without one gets it.
+        if (b.scheme.equals("wss")) {
+            b.serverUri = withDefaultPath(b.serverUri, AZURE_WEBSOCKET_PATH);
+        }
+        b.alternates.replaceAll(s -> s.scheme().equals("wss")
+                ? new MqttOptions.Server(withDefaultPath(s.uri(), AZURE_WEBSOCKET_PATH), s.scheme(), s.host(), s.port()) : s);
+    }
+
+    static final String AZURE_WEBSOCKET_PATH = "/$iothub/websocket";
+
+    /** {@code uri} with {@code path} if it has none (or only "/"); unchanged otherwise. */
+    private static String withDefaultPath(String uri, String path) {
+        java.net.URI u = java.net.URI.create(uri);
+        String p = u.getRawPath();
+        if (p != null && !p.isEmpty() && !p.equals("/")) {
+            return uri;
+        }
+        return u.getScheme() + "://" + u.getRawAuthority() + path + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
     }
 
     private static void requireTls(CloudProfile p, MqttOptions.Builder b, String what) {

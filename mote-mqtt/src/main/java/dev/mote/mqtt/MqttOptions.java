@@ -442,7 +442,8 @@ public final class MqttOptions {
 
     /** Builds {@link MqttOptions}; every setter checks its argument at once. */
     public static final class Builder {
-        final String serverUri;
+        /** Not final: a cloud profile may give a WebSocket URL its path (see CloudRules). */
+        String serverUri;
         final String scheme;
         final String host;
         int port;
@@ -934,6 +935,8 @@ public final class MqttOptions {
             int window0 = inFlightWindow;
             TlsConfig tls0 = tls;
             PublishThrottle throttle0 = publishThrottle;
+            String uri0 = serverUri;
+            java.util.List<Server> alternates0 = new java.util.ArrayList<>(alternates);
             try {
                 CloudRules.apply(profile, this);
                 return checkAndBuild();
@@ -946,6 +949,9 @@ public final class MqttOptions {
                 inFlightWindow = window0;
                 tls = tls0;
                 publishThrottle = throttle0;
+                serverUri = uri0;
+                alternates.clear();
+                alternates.addAll(alternates0);
             }
         }
 

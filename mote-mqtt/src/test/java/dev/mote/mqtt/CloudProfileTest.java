@@ -135,6 +135,19 @@ class CloudProfileTest {
     // ---------------------------------------------------------------- Azure
 
     @Test
+    void azureGivesAWebSocketUrlWithoutAPathIotHubsPath() {
+        MqttOptions.Builder b = MqttOptions.builder("wss://contoso.azure-devices.net").profile(AZURE)
+                .alternateServers("wss://backup.azure-devices.net:443/", "wss://other.azure-devices.net/custom?x=1");
+        MqttOptions o = b.build();
+        assertEquals("wss://contoso.azure-devices.net/$iothub/websocket", o.servers().get(0).uri());
+        assertEquals("wss://backup.azure-devices.net:443/$iothub/websocket", o.servers().get(1).uri());
+        assertEquals("wss://other.azure-devices.net/custom?x=1", o.servers().get(2).uri(), "a path given is kept");
+        assertEquals(o.servers(), b.build().servers(), "building again gives the same");
+        assertEquals("mqtts://contoso.azure-devices.net", MqttOptions.builder("mqtts://contoso.azure-devices.net").profile(AZURE)
+                .build().servers().get(0).uri(), "mqtts:// has no path to add");
+    }
+
+    @Test
     void azureSetsClientIdUserNameAndAFreshSasPasswordPerAttempt() {
         MqttOptions o = MqttOptions.builder("mqtts://contoso.azure-devices.net").profile(AZURE).build();
         assertEquals("dev1", o.clientId());
