@@ -231,10 +231,12 @@ public final class MqttClient implements AutoCloseable {
      */
     public Subscription subscribe(List<TopicFilter> filters, MessageHandler handler, Wait wait, Acknowledgement acknowledgement) {
         java.util.Objects.requireNonNull(acknowledgement, "acknowledgement");
-        if (profile != null) {
-            CloudRules.checkSubscribe(profile, filters, core.brokerFilters());
+        if (profile == null) {
+            return core.subscribe(filters, handler, wait, acknowledgement, null);
         }
-        return core.subscribe(filters, handler, wait, acknowledgement);
+        // Checked under the client's lock with the filters it holds, so concurrent subscribes
+        // cannot together pass the cloud's limit on subscriptions.
+        return core.subscribe(filters, handler, wait, acknowledgement, held -> CloudRules.checkSubscribe(profile, filters, held));
     }
 
     /**

@@ -139,6 +139,32 @@ class CloudProfilesTest {
             assertTrue(limit.getMessage().contains("at most 3 subscriptions per connection"), limit.getMessage());
             a.close();
             c.subscribe("aws/s4", Qos.AT_LEAST_ONCE).close(); // room again once one is closed
+
+            // Two held, room for one: of ten subscribes started together exactly one gets it.
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicInteger granted = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+            List<Thread> racers = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                String filter = "aws/race" + i;
+                racers.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        go.await();
+                        c.subscribe(filter, Qos.AT_LEAST_ONCE);
+                        granted.incrementAndGet();
+                    } catch (IllegalArgumentException e) {
+                        refused.incrementAndGet();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }));
+            }
+            go.countDown();
+            for (Thread t : racers) {
+                t.join();
+            }
+            assertEquals(1, granted.get(), "the limit holds for subscribes made at the same time");
+            assertEquals(9, refused.get());
             assertTrue(c.isConnected(), "refused calls sent nothing that could upset the connection");
         }
     }

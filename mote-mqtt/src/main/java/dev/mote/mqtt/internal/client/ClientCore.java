@@ -1025,6 +1025,15 @@ public final class ClientCore implements SessionListener {
 
     /** Subscribes; {@code handler} may be null for a receive-style subscription. */
     public Subscription subscribe(List<TopicFilter> filters, MessageHandler handler, Wait wait, Acknowledgement acknowledgement) {
+        return subscribe(filters, handler, wait, acknowledgement, null);
+    }
+
+    /**
+     * Subscribes; {@code check}, if given, sees the filters the client holds at the broker, under
+     * the client lock just before the new ones are added, and may refuse by throwing.
+     */
+    public Subscription subscribe(List<TopicFilter> filters, MessageHandler handler, Wait wait, Acknowledgement acknowledgement,
+            java.util.function.Consumer<java.util.Set<String>> check) {
         java.util.Objects.requireNonNull(wait, "wait");
         if (filters.isEmpty()) {
             throw new IllegalArgumentException("SUBSCRIBE needs at least one topic filter ([MQTT-3.8.3-3])");
@@ -1040,6 +1049,9 @@ public final class ClientCore implements SessionListener {
         lock.lock();
         try {
             requireOpen();
+            if (check != null) {
+                check.accept(java.util.Collections.unmodifiableSet(filterUsers.keySet()));
+            }
             // Routes exist before SUBSCRIBE leaves, so nothing that follows SUBACK can miss them.
             for (TopicFilter f : filters) {
                 routes.add(Topics.routingFilter(f.filter()), sub);
@@ -1070,16 +1082,6 @@ public final class ClientCore implements SessionListener {
             }
         }
         return sub;
-    }
-
-    /** The distinct filters this client holds at the broker (or will after a reconnect), a copy. */
-    public java.util.Set<String> brokerFilters() {
-        lock.lock();
-        try {
-            return java.util.Set.copyOf(filterUsers.keySet());
-        } finally {
-            lock.unlock();
-        }
     }
 
     /** Removes a subscription's routes; returns the filters no other subscription uses. Under lock. */
