@@ -28,7 +28,7 @@ public final class Main {
 
     static final Mode QUICK = new Mode("quick", 1, 20_000, 10_000, 4_000, 300, 2_000, 1,
             new int[] {200}, 50_000, 20_000, 10_000);
-    static final Mode FULL = new Mode("full", 3, 200_000, 50_000, 25_000, 1_000, 10_000, 3,
+    static final Mode FULL = new Mode("full", 3, 200_000, 50_000, 25_000, 20_000, 10_000, 3,
             new int[] {1_000, 10_000}, 200_000, 200_000, 100_000);
 
     /** A window the driver sets for the clients it creates next (null: the default). */
