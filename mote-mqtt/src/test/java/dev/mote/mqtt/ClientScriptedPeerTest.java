@@ -840,18 +840,40 @@ class ClientScriptedPeerTest {
             assertEquals(1, peer.expect(Puback.class).packetId());
             peer.send(publish("bp/2", "m2", 1, 2)); // the reader now waits for room
             peer.expect(Pingreq.class, Duration.ofSeconds(3));
-            peer.expectNothing(Duration.ofMillis(700)); // unanswered, but the reader is not reading
+            // No PINGRESP, but more data waits unread: the link is alive, the missing answer may be
+            // behind it, so the paused client keeps the connection past the ping timeout.
+            peer.send(publish("bp/3", "m3", 1, 3));
+            peer.expectNothing(Duration.ofMillis(700));
 
             assertEquals("m1", sub.receive(WAIT).payloadAsString());
-            assertEquals(2, peer.expect(Puback.class).packetId()); // the reader resumed
-            // While the reader waited, the missing PINGRESP proved nothing; from the moment it
-            // reads again, the PINGREQ gets a whole ping timeout (500 ms). Answer within it.
+            assertEquals(2, peer.expect(Puback.class).packetId()); // the reader resumed (and waits again, on m3)
+            // From the moment it read again, the PINGREQ gets a whole ping timeout (500 ms). Answer within it.
             peer.expectNothing(QUIET);
             peer.send(Pingresp.INSTANCE);
+            assertEquals("m2", sub.receive(WAIT).payloadAsString());
+            assertEquals(3, expectAnsweringPings(Puback.class).packetId());
+            assertEquals("m3", sub.receive(WAIT).payloadAsString());
             // The connection lives on: the next keep-alive PINGREQ comes about a second later.
             peer.expect(Pingreq.class, Duration.ofSeconds(3));
             peer.send(Pingresp.INSTANCE);
             assertStillConnected(client);
+        }
+
+        @Test
+        void pausedReaderWithNothingUnreadFindsAnUnansweredPingreq() {
+            MqttClient client = connect(options().keepAlive(Duration.ofSeconds(1))
+                    .pingTimeout(Duration.ofMillis(500)).subscriptionBuffer(1));
+            subscribe(client, "bp/#", Qos.AT_LEAST_ONCE, null, 1);
+            peer.send(publish("bp/1", "m1", 1, 1));
+            assertEquals(1, peer.expect(Puback.class).packetId());
+            peer.send(publish("bp/2", "m2", 1, 2)); // the reader now waits for room, with nothing left unread
+            peer.expect(Pingreq.class, Duration.ofSeconds(3));
+            long pingAt = System.nanoTime();
+            // Not answered, and nothing else sent: the link is as good as dead, paused reader or not.
+            peer.awaitClosedByClient(Duration.ofSeconds(3));
+            long millis = (System.nanoTime() - pingAt) / 1_000_000;
+            assertTrue(millis >= 400 && millis < 2_500, "closed " + millis + " ms after PINGREQ");
+            assertFalse(client.isConnected());
         }
 
         @Test

@@ -1,19 +1,24 @@
 package dev.mote.it.resilience;
 
+import dev.mote.it.Await;
 import dev.mote.it.broker.MosquittoBroker;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mote.mqtt.Acknowledgement;
 import dev.mote.mqtt.ConnectionEvent;
 import dev.mote.mqtt.ConnectionLostException;
 import dev.mote.mqtt.MqttClient;
 import dev.mote.mqtt.MqttOptions;
 import dev.mote.mqtt.Qos;
 import dev.mote.mqtt.ReconnectPolicy;
+import dev.mote.mqtt.Subscription;
+import dev.mote.mqtt.TopicFilter;
 import dev.mote.mqtt.Wait;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -50,30 +55,74 @@ class KeepAliveDetectionTest {
 
     private record Timed(long at, ConnectionEvent event) {}
 
+    private enum Load { IDLE, PUBLISHING, PAUSED_READER }
+
     @Test
     @DisplayName("an idle connection into a black hole is found dead within 1.5 x keep-alive, and the client reconnects")
     void idleBlackHole() throws Exception {
-        detect(false);
+        detect(Load.IDLE);
     }
 
     @Test
     @DisplayName("a connection publishing into a black hole (writes keep succeeding) is found dead within 1.5 x keep-alive")
     void busyBlackHole() throws Exception {
-        detect(true);
+        detect(Load.PUBLISHING);
     }
 
-    private void detect(boolean publishing) throws Exception {
+    @Test
+    @DisplayName("a reader paused by back-pressure (a message waiting for ack()) still finds a black hole within 1.5 x keep-alive")
+    void pausedReaderBlackHole() throws Exception {
+        detect(Load.PAUSED_READER);
+    }
+
+    @Test
+    @DisplayName("a reader paused by back-pressure on a live link is not taken for dead: the unread PINGRESP counts")
+    void pausedReaderOnALiveLinkStays() throws Exception {
+        LinkedBlockingQueue<Timed> events = new LinkedBlockingQueue<>();
+        try (MqttClient client = MqttClient.connect(MqttOptions.builder("mqtt://" + broker.host() + ":" + broker.port())
+                .clientId("keepalive-paused-live")
+                .keepAlive(KEEP_ALIVE)
+                .maxUnacknowledged(1)
+                .connectionListener(e -> events.add(new Timed(System.nanoTime(), e)))
+                .build())) {
+            assertInstanceOf(ConnectionEvent.Connected.class, next(events).event());
+            pauseReader(client, "keepalive/paused-live", "keepalive-feeder-live");
+            // Two and a half keep-alive periods: pings go out and their answers wait unread.
+            Await.holdsFor(KEEP_ALIVE.multipliedBy(5).dividedBy(2), () -> client.isConnected() && events.isEmpty(),
+                    () -> "the paused client to stay connected; events: " + events);
+        }
+    }
+
+    /** Two messages, the first never acknowledged: the reader holds the second and reads nothing more. */
+    private static void pauseReader(MqttClient client, String topic, String feederId) throws Exception {
+        Subscription sub = client.subscribe(List.of(TopicFilter.of(topic, Qos.AT_LEAST_ONCE)), null,
+                Wait.ACK, Acknowledgement.MANUAL);
+        try (MqttClient other = MqttClient.connect(MqttOptions.builder("mqtt://" + broker.host() + ":" + broker.port())
+                .clientId(feederId).build())) {
+            other.publish(topic, "one", Qos.AT_LEAST_ONCE);
+            other.publish(topic, "two", Qos.AT_LEAST_ONCE);
+        }
+        assertNotNull(sub.receive(Duration.ofSeconds(10)), "the first message");
+        Await.until(Duration.ofSeconds(10), () -> client.metrics().received().qos1() == 2, () -> "the second message read");
+    }
+
+    private void detect(Load load) throws Exception {
+        boolean publishing = load == Load.PUBLISHING;
         LinkedBlockingQueue<Timed> events = new LinkedBlockingQueue<>();
         try (ChaosProxy proxy = new ChaosProxy(broker.host(), broker.port());
                 MqttClient client = MqttClient.connect(MqttOptions.builder(proxy.uri())
-                        .clientId("keepalive-" + publishing)
+                        .clientId("keepalive-" + load)
                         .keepAlive(KEEP_ALIVE)
+                        .maxUnacknowledged(1)
                         .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(10), Duration.ofMillis(100)))
                         .closeTimeout(Duration.ofMillis(200))
                         .connectionListener(e -> events.add(new Timed(System.nanoTime(), e)))
                         .build())) {
             assertInstanceOf(ConnectionEvent.Connected.class, next(events).event());
             client.ping(); // the link works
+            if (load == Load.PAUSED_READER) {
+                pauseReader(client, "keepalive/paused", "keepalive-feeder");
+            }
             Thread publisher = null;
             if (publishing) {
                 publisher = Thread.ofVirtual().start(() -> {
@@ -103,7 +152,11 @@ class KeepAliveDetectionTest {
             long bound = KEEP_ALIVE.toMillis() * 3 / 2;
             System.out.printf("[resilience] keep-alive %d s, black hole (%s): dead link noticed after %d ms (bound 1.5 x keep-alive = %d ms"
                             + " + %d ms tolerance), %,d bytes swallowed; cause: %s%n",
-                    KEEP_ALIVE.toSeconds(), publishing ? "publishing every 50 ms" : "idle", detectedMs, bound, TOLERANCE_MS,
+                    KEEP_ALIVE.toSeconds(), switch (load) {
+                        case IDLE -> "idle";
+                        case PUBLISHING -> "publishing every 50 ms";
+                        case PAUSED_READER -> "reader paused by back-pressure";
+                    }, detectedMs, bound, TOLERANCE_MS,
                     proxy.bytesBlackHoled(), d.cause().getMessage());
             assertTrue(d.willReconnect());
             assertInstanceOf(ConnectionLostException.class, d.cause());

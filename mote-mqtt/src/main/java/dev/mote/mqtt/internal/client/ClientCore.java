@@ -1649,6 +1649,7 @@ public final class ClientCore implements SessionListener {
                             + e.getMessage() + "; the connection was closed");
                 }
                 buf.compact();
+                c.readerLeftover = buf.position(); // part of a packet, read but not yet decoded
                 if (filled && buf.capacity() < READ_BUFFER) {
                     buf = ByteBuffer.allocateDirect(READ_BUFFER).put(buf.flip());
                 }
@@ -1962,7 +1963,10 @@ public final class ClientCore implements SessionListener {
                     return;
                 }
                 long now = System.nanoTime();
-                if (c.readerPaused) {
+                if (c.readerPaused && (c.readerLeftover != 0 || c.transport.bytesBuffered() != 0)) {
+                    // The paused reader reads nothing, so a PINGRESP may be waiting unread: the ping
+                    // clock starts again. Unless nothing at all waits: then no PINGRESP has come, and
+                    // keep-alive judges the link as it would if the reader were reading.
                     session.restartPingClock(now);
                 }
                 // The session pings once the connection has been idle for the keep-alive interval;

@@ -21,6 +21,8 @@ final class Connection {
     volatile long lastReceivedAt;
     /** True while the reader waits for room in a full subscription buffer. */
     volatile boolean readerPaused;
+    /** Bytes the reader has read but not decoded (the start of a packet); for keep-alive while paused. */
+    volatile int readerLeftover;
     /** Packets the session made (null tracker) that are queued and not yet written. */
     final java.util.concurrent.atomic.AtomicInteger owed = new java.util.concurrent.atomic.AtomicInteger();
     /** True while the reader waits for the writer to catch up on {@link #owed}. */

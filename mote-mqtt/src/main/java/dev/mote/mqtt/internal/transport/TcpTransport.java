@@ -52,6 +52,22 @@ public final class TcpTransport implements Transport {
     }
 
     @Override
+    public int bytesBuffered() {
+        try {
+            java.io.InputStream s = socketIn;
+            if (s == null) {
+                s = socketIn = channel.socket().getInputStream();
+            }
+            return s.available();
+        } catch (IOException | RuntimeException e) {
+            return -1; // closed, or a channel without a socket view (Unix domain)
+        }
+    }
+
+    /** The socket view's stream, only for {@link #bytesBuffered()} (never read from). */
+    private volatile java.io.InputStream socketIn;
+
+    @Override
     public int read(ByteBuffer dst) throws IOException {
         return channel.read(dst);
     }

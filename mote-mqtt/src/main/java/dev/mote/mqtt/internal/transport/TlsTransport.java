@@ -206,6 +206,17 @@ public final class TlsTransport implements Transport {
     }
 
     @Override
+    public int bytesBuffered() {
+        try {
+            // Decrypted bytes waiting in the TLS layer, then whatever the socket holds; the TLS layer
+            // reads one record at a time, so no whole record waits in between.
+            return in.available() + plain.getInputStream().available();
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    @Override
     public int read(ByteBuffer dst) throws IOException {
         try {
             if (dst.hasArray()) {

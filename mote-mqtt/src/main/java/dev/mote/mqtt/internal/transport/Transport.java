@@ -26,4 +26,13 @@ public interface Transport extends MqttTransport {
      */
     default void shutdownOutput() throws IOException {
     }
+
+    /**
+     * Bytes received and not yet read through this transport: in the socket and in the
+     * transport's own buffers; -1 if it cannot tell. Never blocks. Keep-alive asks while the
+     * reader is paused: 0 proves that no PINGRESP has come.
+     */
+    default int bytesBuffered() {
+        return -1;
+    }
 }

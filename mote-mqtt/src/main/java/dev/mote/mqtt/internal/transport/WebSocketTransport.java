@@ -287,6 +287,17 @@ public final class WebSocketTransport implements Transport {
     // ------------------------------------------------------------------ reading
 
     @Override
+    public int bytesBuffered() {
+        int below = base.bytesBuffered();
+        if (below < 0) {
+            return -1;
+        }
+        // Asked while the reader is paused outside read(), when the buffer holds the unread bytes
+        // between position and limit; a racy read of two ints is enough for "anything or nothing".
+        return reading ? -1 : below + in.remaining();
+    }
+
+    @Override
     public int read(ByteBuffer dst) throws IOException {
         reading = true;
         try {
