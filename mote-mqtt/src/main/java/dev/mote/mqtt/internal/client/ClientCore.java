@@ -77,6 +77,7 @@ public final class ClientCore implements SessionListener {
      */
     private static final int FIRST_BUFFER = 4 * 1024;
     private static final int WRITE_BATCH = 256;
+    private static final int FIRST_BATCH = 16;
     /**
      * Packets the session made itself (acknowledgements, PUBREL, PINGREQ) that may wait for the
      * writer before the reader stops reading: what a broker that does not read can make the
@@ -1481,12 +1482,17 @@ public final class ClientCore implements SessionListener {
     // ================================================================ threads
 
     private void runWriter(Connection c) {
-        Packet[] packets = new Packet[WRITE_BATCH];
-        Object[] trackers = new Object[WRITE_BATCH];
+        // Batches start small and grow under load, like the buffers: idle connections are many.
+        Packet[] packets = new Packet[FIRST_BATCH];
+        Object[] trackers = new Object[FIRST_BATCH];
         ByteBuffer out = ByteBuffer.allocateDirect(FIRST_BUFFER);
         int n = 0;
         try {
             while (true) {
+                if (n == packets.length && packets.length < WRITE_BATCH) {
+                    packets = new Packet[Math.min(WRITE_BATCH, packets.length * 4)];
+                    trackers = new Object[packets.length];
+                }
                 n = c.queue.drainTo(packets, trackers);
                 if (n < 0) {
                     break;
@@ -1555,7 +1561,6 @@ public final class ClientCore implements SessionListener {
                 if (sessionMade > 0 && c.owed.addAndGet(-sessionMade) <= MAX_OWED && c.readerWaitsForWriter) {
                     LockSupport.unpark(c.reader);
                 }
-                n = 0;
                 if (disconnect) {
                     break; // [MQTT-3.14.4-2]: nothing may follow DISCONNECT
                 }
