@@ -72,6 +72,14 @@ class ClientReconnectTest {
         return first;
     }
 
+    /** Subscribes on the peer's {@code connection}, granting {@code granted}. */
+    private Subscription subscribeOn(PeerConnection connection, String filter, Qos qos, int granted) {
+        var subscribing = ClientTestSupport.Async.start("subscribe", () -> client.subscribe(filter, qos));
+        Subscribe s = connection.expect(Subscribe.class, WAIT);
+        connection.send(new Suback(s.packetId(), new int[] {granted}));
+        return subscribing.get(WAIT);
+    }
+
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
@@ -120,10 +128,7 @@ class ClientReconnectTest {
     @DisplayName("a QoS 2 message the broker resends after its PUBREL (as Mosquitto 2.0 can) is answered, counted, and not delivered twice")
     void resendAfterPubrelIsNotDeliveredTwice() throws Exception {
         PeerConnection first = connect(options().build(), false);
-        var subscribing = ClientTestSupport.Async.start("subscribe", () -> client.subscribe("q/#", Qos.EXACTLY_ONCE));
-        Subscribe s = first.expect(Subscribe.class, WAIT);
-        first.send(new Suback(s.packetId(), new int[] {2}));
-        Subscription sub = subscribing.get(WAIT);
+        Subscription sub = subscribeOn(first, "q/#", Qos.EXACTLY_ONCE, 2);
         first.send(new Publish("q/x", bytes("once"), 2, false, false, 7));
         assertEquals(new Pubrec(7), first.expect(Pubrec.class, WAIT));
         assertEquals("once", sub.receive(WAIT).payloadAsString());
@@ -192,10 +197,7 @@ class ClientReconnectTest {
     @DisplayName("when the broker lost the session, the client subscribes again and says the session was lost")
     void resubscribesWhenTheBrokerLostTheSession() throws Exception {
         PeerConnection first = connect(options().build(), false);
-        var subscribing = ClientTestSupport.Async.start("subscribe", () -> client.subscribe("a/#", Qos.AT_LEAST_ONCE));
-        Subscribe s = first.expect(Subscribe.class, WAIT);
-        first.send(new Suback(s.packetId(), new int[] {1}));
-        Subscription sub = subscribing.get(WAIT);
+        Subscription sub = subscribeOn(first, "a/#", Qos.AT_LEAST_ONCE, 1);
         first.close();
 
         PeerConnection second = peer.awaitConnection(WAIT);

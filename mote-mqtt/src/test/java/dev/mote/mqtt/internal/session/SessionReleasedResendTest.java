@@ -43,6 +43,22 @@ class SessionReleasedResendTest extends SessionTestSupport {
         return new Publish(p.topic(), p.payload().clone(), 2, p.retain(), true, p.packetId());
     }
 
+    /** The broker resends {@code p} with DUP=1: the session must deliver it (a new message to it). */
+    private void assertResendDelivered(Publish p, String why) {
+        out.clear();
+        Publish again = resent(p);
+        session.onPacket(again);
+        assertSame(again, out.onlyReceived().publish(), why);
+    }
+
+    /** The broker resends {@code p} with DUP=1: answered with PUBREC, not delivered. */
+    private void assertResendDropped(Publish p) {
+        out.clear();
+        session.onPacket(resent(p));
+        assertTrue(out.events.isEmpty(), () -> "delivered again: " + out.events);
+        assertEquals(List.of(new Pubrec(p.packetId())), out.packets());
+    }
+
     @Test
     @DisplayName("a message resent with DUP=1 after its PUBREL, whose PUBCOMP may be lost, is answered and not delivered again")
     void resendAfterPubrelIsNotDeliveredTwice() {
@@ -50,11 +66,7 @@ class SessionReleasedResendTest extends SessionTestSupport {
         Publish p = deliverAndRelease(8);
         loseAndReconnect(true);   // the PUBCOMP was lost with the connection
         loseAndReconnect(true);   // and the next connection died before the broker resent PUBREL
-        out.clear();
-
-        session.onPacket(resent(p));
-        assertTrue(out.events.isEmpty(), () -> "delivered again: " + out.events);
-        assertEquals(List.of(new Pubrec(8)), out.packets());
+        assertResendDropped(p);
 
         out.clear();
         session.onPacket(new Pubrel(8));
@@ -105,11 +117,7 @@ class SessionReleasedResendTest extends SessionTestSupport {
         Publish p = deliverAndRelease(8);
         deliverAndRelease(9); // PUBREL 9 answers our PUBREC 9, sent after PUBCOMP 8
         loseAndReconnect(true);
-        out.clear();
-
-        Publish again = resent(p);
-        session.onPacket(again);
-        assertSame(again, out.onlyReceived().publish());
+        assertResendDelivered(p, "PUBREL 9 confirmed it");
     }
 
     @Test
@@ -120,24 +128,16 @@ class SessionReleasedResendTest extends SessionTestSupport {
         int mine = session.publish("out", bytes("x"), 1, false, "mine");
         session.onPacket(new Puback(mine));
         loseAndReconnect(true);
-        out.clear();
-        Publish again = resent(p);
-        session.onPacket(again);
-        assertSame(again, out.onlyReceived().publish(), "PUBACK confirmed it");
+        assertResendDelivered(p, "PUBACK confirmed it");
 
         session.acknowledge(out.onlyReceived().ack());
-        session.onPacket(new Pubrel(8));
-        loseAndReconnect(true);
-        out.clear();
+        session.onPacket(new Pubrel(8)); // released again: a new PUBCOMP to confirm
         session.connectionLost(abandoned::add);
         session.connect(connectPacket(false, 10), PING_TIMEOUT);
         session.onPacket(new Connack(true, 0));
-        session.tick(20 * SECOND, 0, 0); // keep-alive PINGREQ, sent after the second PUBCOMP 8
+        session.tick(20 * SECOND, 0, 0); // keep-alive PINGREQ, sent after that PUBCOMP
         session.onPacket(Pingresp.INSTANCE);
-        out.clear();
-        Publish third = resent(p);
-        session.onPacket(third);
-        assertSame(third, out.onlyReceived().publish(), "PINGRESP confirmed it");
+        assertResendDelivered(p, "PINGRESP confirmed it");
     }
 
     @Test
@@ -152,11 +152,7 @@ class SessionReleasedResendTest extends SessionTestSupport {
         session.onPacket(new Pubrel(8));                                 // the broker resends PUBREL
         session.onPacket(new Puback(mine));                              // confirms only up to our PUBLISH
         loseAndReconnect(true);
-        out.clear();
-
-        session.onPacket(resent(p));
-        assertTrue(out.events.isEmpty(), () -> "delivered again: " + out.events);
-        assertEquals(List.of(new Pubrec(8)), out.packets());
+        assertResendDropped(p);
     }
 
     @Test
@@ -165,10 +161,7 @@ class SessionReleasedResendTest extends SessionTestSupport {
         connected();
         Publish p = deliverAndRelease(8);
         loseAndReconnect(false);
-        out.clear();
-        Publish again = resent(p);
-        session.onPacket(again);
-        assertSame(again, out.onlyReceived().publish());
+        assertResendDelivered(p, "no session, no resend: a new message");
     }
 
     @Test
