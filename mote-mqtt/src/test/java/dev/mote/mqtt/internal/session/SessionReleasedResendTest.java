@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A broker that resends, as a PUBLISH with DUP=1, a QoS 2 message it had already released with
  * PUBREL. Mosquitto 2.0.11 does this when a client reconnects twice before the broker resent its
- * PUBREL (seen in LossAndDuplicationTest: 106 duplicates over 16 runs, every one of them a PUBLISH
+ * PUBREL (seen in LossAndDuplicationTest: 106 duplicates over 11 traced runs, every one of them a PUBLISH
  * resent after its PUBREL). The session answers such a resend but does not deliver it again, as
  * long as the broker may not have the PUBCOMP; everything else is delivered as the protocol says.
  */
