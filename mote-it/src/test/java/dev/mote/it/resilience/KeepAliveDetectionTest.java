@@ -138,7 +138,10 @@ class KeepAliveDetectionTest {
                     }
                 });
             }
-            Thread.sleep(300);
+            if (publisher != null) {
+                // Traffic under way before the link goes silent.
+                Await.until(Duration.ofSeconds(10), () -> client.metrics().published().qos0() >= 5, () -> "a few publishes");
+            }
             long silentFrom = System.nanoTime();
             proxy.blackHole(true);
             Timed lost = next(events);

@@ -1,6 +1,5 @@
 package dev.mote.it.tls;
 
-import dev.mote.mqtt.internal.tls.TestPki;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,40 +10,13 @@ import dev.mote.mqtt.MqttOptions;
 import dev.mote.mqtt.Qos;
 import dev.mote.mqtt.Subscription;
 import dev.mote.mqtt.TlsConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** ALPN through a front end that, like AWS IoT Core on port 443, admits only x-amzn-mqtt-ca, relaying to Mosquitto. */
-class AlpnTest {
-    private static final String AWS = "x-amzn-mqtt-ca";
-
-    @TempDir
-    static Path dir;
-    static TestPki pki;
-    static TlsMosquitto broker;
-    static AlpnFrontEnd frontEnd;
-
-    @BeforeAll
-    static void start() throws Exception {
-        broker = TlsMosquitto.startWithPki(dir);
-        pki = broker.pki;
-        frontEnd = broker.awsFrontEnd();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        // the front end closes with the broker
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
+class AlpnTest extends AwsFrontEndFixture {
     private static MqttOptions options(int port, TlsConfig tls) {
         return MqttOptions.builder("mqtts://localhost:" + port).clientId("alpn").tls(tls)
                 .connectTimeout(Duration.ofSeconds(5)).build();

@@ -8,42 +8,15 @@ import dev.mote.mqtt.MqttConfig;
 import dev.mote.mqtt.MqttException;
 import dev.mote.mqtt.Qos;
 import dev.mote.mqtt.Subscription;
-import dev.mote.mqtt.internal.tls.TestPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Mutual TLS configured from a file, the environment and a URL, against Mosquitto and an AWS-style ALPN front end. */
-class ConfigTlsTest {
-    private static final String AWS = "x-amzn-mqtt-ca";
-
-    @TempDir
-    static Path dir;
-    static TestPki pki;
-    static TlsMosquitto broker;
-    static AlpnFrontEnd frontEnd;
-
-    @BeforeAll
-    static void start() throws Exception {
-        broker = TlsMosquitto.startWithPki(dir);
-        pki = broker.pki;
-        frontEnd = broker.awsFrontEnd();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        // the front end closes with the broker
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
+class ConfigTlsTest extends AwsFrontEndFixture {
     private static void roundTrip(MqttClient c, String topic) {
         try (Subscription s = c.subscribe(topic, Qos.AT_LEAST_ONCE)) {
             c.publish(topic, "configured", Qos.AT_LEAST_ONCE);

@@ -332,8 +332,7 @@ public final class Session {
         publishesInFlight++;
         if (state == State.CONNECTED) {
             o.sent = true;
-            send(p, token);
-            o.seq = sendSeq;
+            o.seq = send(p, token);
         }
         return id;
     }
@@ -345,8 +344,7 @@ public final class Session {
         Subscribe s = new Subscribe(id, filters);
         Outbound o = new Outbound(id, SUBSCRIBE, s, token);
         byId.put(id, o);
-        send(s, token);
-        o.seq = sendSeq;
+        o.seq = send(s, token);
         return id;
     }
 
@@ -357,8 +355,7 @@ public final class Session {
         Unsubscribe u = new Unsubscribe(id, filters);
         Outbound o = new Outbound(id, UNSUBSCRIBE, u, token);
         byId.put(id, o);
-        send(u, token);
-        o.seq = sendSeq;
+        o.seq = send(u, token);
         return id;
     }
 
@@ -406,8 +403,7 @@ public final class Session {
                 if (first.qos == 1) {
                     send(new Puback(first.packetId), null);
                 } else {
-                    send(new Pubrec(first.packetId), null);
-                    first.pubrecSeq = sendSeq;
+                    first.pubrecSeq = send(new Pubrec(first.packetId), null);
                 }
             }
         }
@@ -454,8 +450,7 @@ public final class Session {
             keepAlivePingOutstanding = true;
             keepAlivePingSentAt = now;
             pingTokens.add(KEEP_ALIVE_PING);
-            send(Pingreq.INSTANCE, null);
-            keepAlivePingSeq = sendSeq;
+            keepAlivePingSeq = send(Pingreq.INSTANCE, null);
             return pingTimeoutNanos;
         }
         return due;
@@ -517,14 +512,13 @@ public final class Session {
     private void resendInFlight() {
         for (Outbound o = head; o != null; o = o.next) {
             if (o.kind == PUBREL) {
-                send(o.packet, null);
+                o.seq = send(o.packet, null);
             } else {
                 Publish p = (Publish) o.packet;
                 Publish out = o.sent ? p.asDuplicate() : p;
                 o.sent = true;
-                send(out, o.token);
+                o.seq = send(out, o.token);
             }
-            o.seq = sendSeq;
         }
     }
 
@@ -569,8 +563,7 @@ public final class Session {
                     // Already delivered ([MQTT-4.3.3-2]): answer PUBREC again unless that PUBREC
                     // is still held back for ordering, in which case it will go out anyway.
                     if (!isPendingAck(id)) {
-                        send(new Pubrec(id), null);
-                        held.pubrecSeq = sendSeq;
+                        held.pubrecSeq = send(new Pubrec(id), null);
                     }
                     listener.duplicateDropped(id, false);
                     return;
@@ -622,8 +615,7 @@ public final class Session {
         Outbound o = byId.get(id);
         if (o != null && o.kind == PUBREL) {
             // A PUBREC again for a message already released: the PUBREL may have crossed it; send it again.
-            send(o.packet, null);
-            o.seq = sendSeq;
+            o.seq = send(o.packet, null);
             return;
         }
         if (o == null || o.kind != PUBLISH_QOS2) {
@@ -636,8 +628,7 @@ public final class Session {
         o.kind = PUBREL;
         o.packet = new Pubrel(id);
         store.released(id); // before the PUBREL: after a restart the PUBLISH must not go again
-        send(o.packet, null);
-        o.seq = sendSeq;
+        o.seq = send(o.packet, null);
     }
 
     private void onPubcomp(int id) {
@@ -657,8 +648,7 @@ public final class Session {
         if (held == null) {
             // Answer even an id we no longer know: a resumed session can legitimately resend one
             // (its PUBCOMP was lost). If we released it, this PUBCOMP may be lost as well.
-            send(new Pubcomp(id), null);
-            released.addAgain(id, sendSeq);
+            released.addAgain(id, send(new Pubcomp(id), null));
             return;
         }
         awaitingPubrel.remove(id);
@@ -666,9 +656,9 @@ public final class Session {
         if (held.pubrecSeq > 0) {
             released.confirmThrough(held.pubrecSeq); // the broker read this far
         }
-        send(new Pubcomp(id), null);
+        long pubcomp = send(new Pubcomp(id), null);
         if (held.hashed) {
-            released.add(id, held.contentHash, sendSeq);
+            released.add(id, held.contentHash, pubcomp);
         }
     }
 
@@ -783,10 +773,10 @@ public final class Session {
         return awaitingPubrel.get(id) != null;
     }
 
-    /** Hands {@code packet} to the listener and counts it: {@link #sendSeq} is its send number. */
-    private void send(Packet packet, Object token) {
-        sendSeq++;
+    /** Hands {@code packet} to the listener; returns its send number (see {@link #released}). */
+    private long send(Packet packet, Object token) {
         listener.send(packet, token);
+        return ++sendSeq;
     }
 
     /** Topic and payload in 64 bits: enough to tell a resent message from another one on the same id. */
