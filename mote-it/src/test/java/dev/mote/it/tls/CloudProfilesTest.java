@@ -19,7 +19,6 @@ import dev.mote.mqtt.Wait;
 import dev.mote.mqtt.internal.tls.TestPki;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -34,38 +33,25 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The cloud profiles against a real Mosquitto behind TLS front ends: AWS IoT Core's ALPN, rate
  * pacing and call-site rules; Azure IoT Hub's user name and a SAS token made afresh per attempt.
  */
-class CloudProfilesTest {
+class CloudProfilesTest extends AwsFrontEndFixture {
     private static final String KEY = Base64.getEncoder().encodeToString("a device key of thirty-two bytes".getBytes(StandardCharsets.US_ASCII));
 
-    @TempDir
-    static Path dir;
-    static TestPki pki;
-    static TlsMosquitto broker;
-    static AlpnFrontEnd aws;
     static ConnectRecordingFrontEnd azure;
 
     @BeforeAll
-    static void start() throws Exception {
-        broker = TlsMosquitto.startWithPki(dir);
-        pki = broker.pki;
-        aws = broker.awsFrontEnd();
+    static void startAzureFrontEnd() throws Exception {
         azure = new ConnectRecordingFrontEnd(pki.serverP12, TestPki.P12_PASSWORD, broker.plain);
     }
 
     @AfterAll
-    static void stop() throws Exception {
-        // the front end closes with the broker
+    static void stopAzureFrontEnd() throws Exception {
         if (azure != null) {
-            azure.close();
-        }
-        if (broker != null) {
-            broker.close();
+            azure.close(); // before the broker, which the superclass stops
         }
     }
 
@@ -74,7 +60,7 @@ class CloudProfilesTest {
     }
 
     private static MqttOptions.Builder awsOptions(String clientId) {
-        return MqttOptions.builder("mqtts://localhost:" + aws.port()).clientId(clientId)
+        return MqttOptions.builder("mqtts://localhost:" + frontEnd.port()).clientId(clientId)
                 .tls(TlsConfig.builder().trustPem(pki.caCert).clientCertificate(pki.clientRsaCert, pki.clientRsaPkcs1Key).build());
     }
 
@@ -96,7 +82,7 @@ class CloudProfilesTest {
              MqttClient pub = MqttClient.connect(awsOptions("aws-rate").profile(CloudProfile.awsIotCore()).build())) {
             assertTrue(s.isActive());
             assertEquals(Optional.of("x-amzn-mqtt-ca"), pub.alpnProtocol());
-            assertTrue(aws.sniNames.contains("localhost"), "SNI names the host: " + aws.sniNames);
+            assertTrue(frontEnd.sniNames.contains("localhost"), "SNI names the host: " + frontEnd.sniNames);
             assertEquals(100, pub.options().inFlightWindow());
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {

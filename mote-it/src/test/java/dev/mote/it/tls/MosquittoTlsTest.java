@@ -18,42 +18,26 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Mote against Mosquitto's TLS listeners: pub/sub at every QoS, mutual TLS with every key form, and every refusal. */
-class MosquittoTlsTest {
+class MosquittoTlsTest extends TlsMosquittoFixture {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
-    @TempDir
-    static Path dir;
-    static TestPki pki;
-    static TlsMosquitto broker;
     static TlsConfig trustCa;
 
     @BeforeAll
-    static void start() throws Exception {
-        broker = TlsMosquitto.startWithPki(dir);
-        pki = broker.pki;
+    static void trustTheCa() {
         trustCa = TlsConfig.builder().trustPem(pki.caCert).build();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
     }
 
     private static MqttOptions.Builder options(String url, String clientId) {

@@ -1,7 +1,6 @@
 package dev.mote.it.tls;
 
 import dev.mote.it.broker.PinnedThreads;
-import dev.mote.mqtt.internal.tls.TestPki;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mote.mqtt.Delivery;
@@ -10,12 +9,8 @@ import dev.mote.mqtt.MqttOptions;
 import dev.mote.mqtt.Qos;
 import dev.mote.mqtt.TlsConfig;
 import dev.mote.mqtt.Wait;
-import java.nio.file.Path;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What TLS costs, measured against the same Mosquitto: connect time (TCP, TLS, mutual TLS) and
@@ -24,27 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code jdk.VirtualThreadPinned} events with no threshold). Prints the numbers; asserts only that
  * every message was acknowledged (timings on a shared machine are not pass/fail material).
  */
-class TlsMeasurementsTest {
+class TlsMeasurementsTest extends TlsMosquittoFixture {
     private static final int CONNECTS = 20;
     private static final int MESSAGES = 20_000;
-
-    @TempDir
-    static Path dir;
-    static TestPki pki;
-    static TlsMosquitto broker;
-
-    @BeforeAll
-    static void start() throws Exception {
-        broker = TlsMosquitto.startWithPki(dir);
-        pki = broker.pki;
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
 
     @Test
     void connectTimeThroughputAndPinning() throws Exception {
